@@ -1,0 +1,111 @@
+#include "cli_options.hpp"
+
+#include <cstdlib>
+
+namespace mqchat::cli {
+
+GetEnv process_env()
+{
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (value == nullptr || *value == '\0') {
+            return std::nullopt;
+        }
+        return std::string(value);
+    };
+}
+
+CommandLine::CommandLine(const GetEnv& env)
+    : app_("mqchat: chat rooms over MQTT", "mqchat")
+{
+    options_.broker = env("MQCHAT_BROKER").value_or("mqtt://127.0.0.1:1883");
+    options_.user = env("MQCHAT_USER").value_or("");
+
+    app_.option_defaults()->always_capture_default();
+    app_.add_option("--broker", options_.broker, "broker URL (env MQCHAT_BROKER)");
+    app_.add_option("--user", options_.user, "account name (env MQCHAT_USER)");
+    app_.add_flag("--json", options_.json, "machine-readable output, one JSON object a line");
+    app_.require_subcommand(1);
+
+    // Each subcommand sets the command when it is the one given.
+    auto command = [this](const char* name, const char* help, Command which) {
+        CLI::App* sub = app_.add_subcommand(name, help);
+        sub->callback([this, which] { options_.command = which; });
+        return sub;
+    };
+    auto with_room = [this](CLI::App* sub) {
+        sub->add_option("ROOM", options_.room, "room name")->required();
+        return sub;
+    };
+
+    command("register", "create the account (password from MQCHAT_PASSWORD or a prompt)",
+            Command::register_user);
+    command("login", "print a session token, usable as MQTT password", Command::login);
+    with_room(command("create", "create a room (password from MQCHAT_ROOM_PASSWORD or a prompt)",
+                      Command::create));
+    with_room(command("join", "join a room (password from MQCHAT_ROOM_PASSWORD or a prompt)",
+                      Command::join));
+    with_room(command("leave", "leave a room", Command::leave));
+    command("rooms", "list rooms", Command::rooms);
+
+    CLI::App* send = with_room(command("send", "send one message", Command::send));
+    send->add_option("TEXT", options_.text, "message text")->required();
+
+    CLI::App* listen = with_room(command("listen", "print a room's messages", Command::listen));
+    listen->add_option("--count", options_.count, "exit after N messages")
+        ->check(CLI::PositiveNumber);
+    listen->add_option("--timeout", options_.timeout, "exit after SECONDS")
+        ->check(CLI::NonNegativeNumber);
+
+    with_room(command("chat", "interactive: stdin lines are sent, messages printed",
+                      Command::chat));
+}
+
+void CommandLine::parse(int argc, const char* const* argv)
+{
+    app_.parse(argc, argv);
+    if (options_.user.empty()) {
+        throw CLI::RequiredError("--user (or MQCHAT_USER)");
+    }
+}
+
+std::string broker_folder_name(const std::string& broker)
+{
+    std::string rest = broker;
+    if (auto scheme = rest.find("://"); scheme != std::string::npos) {
+        rest = rest.substr(scheme + 3);
+    }
+    if (auto path = rest.find('/'); path != std::string::npos) {
+        rest = rest.substr(0, path);
+    }
+    // user:pass@host is not used by mqchat, but must never reach a file name.
+    if (auto at = rest.rfind('@'); at != std::string::npos) {
+        rest = rest.substr(at + 1);
+    }
+    std::string name;
+    for (char c : rest) {
+        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '-';
+        name.push_back(safe ? c : '_');
+    }
+    // "." and ".." must not become folder names that climb out of MQCHAT_HOME.
+    if (name.find_first_not_of('.') == std::string::npos) {
+        name = "_" + name;
+    }
+    return name;
+}
+
+std::string state_path(const std::string& broker, const std::string& user, const GetEnv& env)
+{
+    std::string home;
+    if (auto explicit_home = env("MQCHAT_HOME")) {
+        home = *explicit_home;
+    } else if (auto xdg = env("XDG_STATE_HOME")) {
+        home = *xdg + "/mqchat";
+    } else {
+        home = env("HOME").value_or(".") + "/.local/state/mqchat";
+    }
+    return home + "/" + broker_folder_name(broker) + "/" + user + ".json";
+}
+
+}  // namespace mqchat::cli

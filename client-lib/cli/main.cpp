@@ -1,0 +1,345 @@
+// mqchat: the command-line client. Every command is a few calls into the
+// client library; this file adds passwords, state and output.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "cli_options.hpp"
+#include "mqchat/client/client.hpp"
+#include "mqchat/names.hpp"
+#include "output.hpp"
+#include "terminal.hpp"
+
+namespace {
+
+using mqchat::ErrorCode;
+using mqchat::cli::Command;
+using mqchat::client::Error;
+
+constexpr int exit_usage = 2;
+constexpr int exit_failure = 1;
+
+std::atomic<bool> interrupted{false};
+
+void on_interrupt(int)
+{
+    interrupted = true;
+}
+
+// Ctrl-C ends `listen` and `chat` cleanly. No SA_RESTART, so a blocked read
+// of stdin returns and the loop sees the flag.
+void install_interrupt_handler()
+{
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+class Cli {
+public:
+    Cli(mqchat::cli::CliOptions options, mqchat::cli::GetEnv env)
+        : options_(std::move(options)), env_(std::move(env))
+    {
+    }
+
+    int run();
+
+private:
+    std::string secret(const std::string& env_name, const std::string& prompt);
+    void ensure_session();
+    void print_message(const mqchat::client::Message& message);
+    void print_room(const std::string& action, const mqchat::client::RoomInfo& room);
+    int listen();
+    int chat();
+
+    mqchat::cli::CliOptions options_;
+    mqchat::cli::GetEnv env_;
+    void require_join_token();
+
+    std::shared_ptr<mqchat::client::FileTokenStore> tokens_;
+    std::unique_ptr<mqchat::client::Client> client_;
+    std::mutex out_mutex_;
+};
+
+std::string Cli::secret(const std::string& env_name, const std::string& prompt)
+{
+    if (auto value = env_(env_name)) {
+        return *value;
+    }
+    auto line = mqchat::cli::read_secret(prompt);
+    if (!line) {
+        throw Error(ErrorCode::usage, "no password given (set " + env_name + " or type it)");
+    }
+    return *line;
+}
+
+// Connects with the stored session token; without one (or when the broker
+// refuses it) logs in with MQCHAT_PASSWORD if that is set.
+void Cli::ensure_session()
+{
+    try {
+        client_->connect();
+        return;
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::not_authenticated) {
+            throw;
+        }
+        if (!env_("MQCHAT_PASSWORD")) {
+            throw Error(ErrorCode::not_authenticated,
+                        e.message() + " (run `mqchat login` or set MQCHAT_PASSWORD)");
+        }
+    }
+    client_->login(*env_("MQCHAT_PASSWORD"));
+}
+
+// Fails before any network traffic when the room was never joined here.
+void Cli::require_join_token()
+{
+    if (!tokens_->join_token(options_.room)) {
+        throw Error(ErrorCode::not_joined, "no join token for room \"" + options_.room +
+                                               "\"; run `mqchat join " + options_.room +
+                                               "` first");
+    }
+}
+
+void Cli::print_message(const mqchat::client::Message& message)
+{
+    std::lock_guard lock(out_mutex_);
+    if (options_.json) {
+        std::cout << mqchat::cli::json_line(mqchat::cli::message_json(message)) << std::endl;
+    } else {
+        std::cout << mqchat::cli::human_line(message) << std::endl;
+    }
+}
+
+void Cli::print_room(const std::string& action, const mqchat::client::RoomInfo& room)
+{
+    if (options_.json) {
+        std::cout << mqchat::cli::json_line(mqchat::cli::room_json(room)) << std::endl;
+    } else {
+        std::cout << action << " room \"" << room.name << "\" (" << room.id << ")" << std::endl;
+    }
+}
+
+int Cli::run()
+{
+    // The user name becomes a file name and an MQTT username: check it first.
+    if (mqchat::check_user_name(options_.user) != ErrorCode::ok) {
+        throw Error(ErrorCode::invalid_name, "invalid user name");
+    }
+
+    mqchat::client::Options client_options;
+    client_options.broker = options_.broker;
+    client_options.user = options_.user;
+    tokens_ = std::make_shared<mqchat::client::FileTokenStore>(
+        mqchat::cli::state_path(options_.broker, options_.user, env_));
+    client_options.tokens = tokens_;
+    if (env_("MQCHAT_DEBUG")) {
+        client_options.logger = [](mqchat::client::LogLevel, std::string_view line) {
+            std::cerr << "mqchat: debug: " << line << "\n";
+        };
+    }
+    client_ = std::make_unique<mqchat::client::Client>(std::move(client_options));
+
+    switch (options_.command) {
+    case Command::register_user: {
+        client_->register_account(secret("MQCHAT_PASSWORD", "Password: "));
+        if (options_.json) {
+            std::cout << mqchat::cli::json_line({{"user", options_.user}}) << std::endl;
+        } else {
+            std::cout << "registered " << options_.user << std::endl;
+        }
+        return 0;
+    }
+    case Command::login: {
+        std::string token = client_->login(secret("MQCHAT_PASSWORD", "Password: "));
+        if (options_.json) {
+            std::cout << mqchat::cli::json_line({{"user", options_.user}, {"token", token}})
+                      << std::endl;
+        } else {
+            std::cout << token << std::endl;
+        }
+        return 0;
+    }
+    case Command::create:
+    case Command::join: {
+        bool create = options_.command == Command::create;
+        std::string password = secret("MQCHAT_ROOM_PASSWORD", "Room password: ");
+        ensure_session();
+        auto room = create ? client_->create_room(options_.room, password)
+                           : client_->join_room(options_.room, password);
+        print_room(create ? "created" : "joined", room);
+        return 0;
+    }
+    case Command::leave: {
+        ensure_session();
+        client_->leave_room(options_.room);
+        if (options_.json) {
+            std::cout << mqchat::cli::json_line({{"room", options_.room}, {"left", true}})
+                      << std::endl;
+        } else {
+            std::cout << "left room \"" << options_.room << "\"" << std::endl;
+        }
+        return 0;
+    }
+    case Command::rooms: {
+        ensure_session();
+        for (const auto& room : client_->list_rooms(std::chrono::milliseconds(500))) {
+            if (options_.json) {
+                std::cout << mqchat::cli::json_line(mqchat::cli::room_json(room)) << "\n";
+            } else {
+                std::cout << mqchat::cli::human_room(room) << "\n";
+            }
+        }
+        std::cout << std::flush;
+        return 0;
+    }
+    case Command::send: {
+        require_join_token();
+        ensure_session();
+        std::string id = client_->send(options_.room, options_.text);
+        if (options_.json) {
+            std::cout << mqchat::cli::json_line({{"room", options_.room}, {"id", id}})
+                      << std::endl;
+        }
+        return 0;
+    }
+    case Command::listen:
+        return listen();
+    case Command::chat:
+        return chat();
+    }
+    return 0;
+}
+
+// Prints messages until --count arrived, --timeout passed or Ctrl-C.
+int Cli::listen()
+{
+    require_join_token();
+    ensure_session();
+
+    std::mutex mutex;
+    std::condition_variable arrived;
+    int seen = 0;
+    client_->on_message([&](const mqchat::client::Message& message) {
+        std::lock_guard lock(mutex);
+        if (options_.count && seen >= *options_.count) {
+            return;  // already done; do not print one too many
+        }
+        print_message(message);
+        ++seen;
+        arrived.notify_all();
+    });
+    client_->enter_room(options_.room);
+
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    if (options_.timeout) {
+        deadline = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(static_cast<long long>(*options_.timeout * 1000));
+    }
+
+    // Wake up now and then to notice Ctrl-C.
+    std::unique_lock lock(mutex);
+    while (!interrupted) {
+        if (options_.count && seen >= *options_.count) {
+            break;
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            break;
+        }
+        arrived.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(200)));
+    }
+    lock.unlock();
+    client_->disconnect();
+    return 0;
+}
+
+// Sends stdin lines, prints arriving messages, until EOF or Ctrl-C.
+int Cli::chat()
+{
+    require_join_token();
+    ensure_session();
+    client_->on_message([this](const mqchat::client::Message& m) { print_message(m); });
+    client_->enter_room(options_.room);
+
+    std::string line;
+    while (!interrupted && std::getline(std::cin, line)) {
+        if (line.empty()) {
+            continue;
+        }
+        try {
+            client_->send(options_.room, line);
+        } catch (const Error& e) {
+            // A refused line is reported; the conversation goes on.
+            std::lock_guard lock(out_mutex_);
+            std::cerr << mqchat::cli::error_line(std::string(to_string(e.code())), e.message())
+                      << std::endl;
+            if (e.code() == ErrorCode::not_admitted) {
+                return exit_failure;
+            }
+        }
+    }
+    client_->disconnect();
+    return 0;
+}
+
+void report(bool json, const std::string& code, const std::string& message)
+{
+    std::cerr << mqchat::cli::error_line(code, message) << std::endl;
+    if (json) {
+        std::cerr << mqchat::cli::json_line(mqchat::cli::error_json(code, message)) << std::endl;
+    }
+}
+
+bool wants_json(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--json") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    auto env = mqchat::cli::process_env();
+    mqchat::cli::CommandLine command_line(env);
+
+    try {
+        command_line.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return command_line.app().exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return command_line.app().exit(e);
+    } catch (const CLI::ParseError& e) {
+        report(wants_json(argc, argv), "usage",
+               std::string(e.what()) + " (see mqchat --help)");
+        return exit_usage;
+    }
+
+    install_interrupt_handler();
+    bool json = command_line.options().json;
+    try {
+        Cli cli(command_line.options(), env);
+        return cli.run();
+    } catch (const Error& e) {
+        report(json, std::string(to_string(e.code())), e.message());
+        return e.code() == ErrorCode::usage ? exit_usage : exit_failure;
+    } catch (const std::exception& e) {
+        report(json, "internal_error", e.what());
+        return exit_failure;
+    }
+}

@@ -1,0 +1,230 @@
+#include "connection.hpp"
+
+#include "mqchat/client/detail/wire.hpp"
+#include "mqchat/client/error.hpp"
+#include "mqchat/protocol.hpp"
+
+namespace mqchat::client::detail {
+
+namespace {
+
+// MQTT v5 reason codes we tell apart (MQTT 5.0, section 2.4).
+constexpr int rc_failure = 0x80;
+constexpr int rc_bad_credentials = 0x86;
+constexpr int rc_not_authorized = 0x87;
+constexpr int rc_banned = 0x8A;
+constexpr int rc_bad_auth_method = 0x8C;
+
+[[noreturn]] void throw_timeout(const std::string& what)
+{
+    throw Error(ErrorCode::timeout, what + ": no answer in time");
+}
+
+}  // namespace
+
+Connection::Connection(const std::string& broker, const std::string& client_id, Logger log)
+    : client_(broker, client_id, mqtt::create_options(MQTTVERSION_5)),
+      client_id_(client_id),
+      log_(std::move(log))
+{
+    // Replies are matched here; everything else goes to the owner's handler.
+    client_.set_message_callback([this](mqtt::const_message_ptr m) { on_message(std::move(m)); });
+}
+
+Connection::~Connection()
+{
+    disconnect();
+    // Paho's threads may outlive this object for a moment; stop them calling in.
+    client_.disable_callbacks();
+}
+
+void Connection::set_message_handler(MessageHandler handler)
+{
+    std::lock_guard lock(mutex_);
+    handler_ = std::move(handler);
+}
+
+void Connection::connect(const mqtt::connect_options& options, std::chrono::milliseconds timeout,
+                         bool credentials_refusal_is_auth)
+{
+    try {
+        auto token = client_.connect(options);
+        if (!token->wait_for(timeout)) {
+            throw_timeout("connect");
+        }
+    } catch (const mqtt::exception& e) {
+        int rc = e.get_reason_code();
+        bool refused = rc == rc_bad_credentials || rc == rc_not_authorized ||
+                       rc == rc_banned || rc == rc_bad_auth_method;
+        log(LogLevel::warning, "connect failed client=" + client_id_ + " reason=" +
+                                   std::to_string(rc));
+        if (refused && credentials_refusal_is_auth) {
+            throw Error(ErrorCode::not_authenticated,
+                        "the broker refused the session token (expired or revoked?); "
+                        "log in again");
+        }
+        throw Error(ErrorCode::connect_failed, e.what());
+    }
+    log(LogLevel::info, "connected client=" + client_id_);
+}
+
+void Connection::set_reply_topic(const std::string& reply_topic, std::chrono::milliseconds timeout)
+{
+    {
+        std::lock_guard lock(mutex_);
+        reply_topic_ = reply_topic;
+    }
+    subscribe(reply_topic, timeout);
+}
+
+void Connection::subscribe(const std::string& filter, std::chrono::milliseconds timeout)
+{
+    try {
+        auto token = client_.subscribe(filter, 1);
+        if (!token->wait_for(timeout)) {
+            throw_timeout("subscribe");
+        }
+        // One topic, so the token's reason code is the SUBACK's. Paho 1.2's
+        // get_subscribe_response() reads garbage for a single-topic v5
+        // SUBACK (it indexes an array the C library does not fill), so it is
+        // deliberately not used.
+        int rc = token->get_reason_code();
+        if (rc >= rc_failure) {
+            throw Error(ErrorCode::not_admitted,
+                        "the broker refused the subscription (reason " + std::to_string(rc) +
+                            ")");
+        }
+    } catch (const mqtt::exception& e) {
+        if (e.get_reason_code() >= rc_failure) {
+            throw Error(ErrorCode::not_admitted,
+                        "the broker refused the subscription (reason " +
+                            std::to_string(e.get_reason_code()) + ")");
+        }
+        throw Error(ErrorCode::connect_failed, e.what());
+    }
+}
+
+void Connection::unsubscribe(const std::string& filter, std::chrono::milliseconds timeout)
+{
+    try {
+        client_.unsubscribe(filter)->wait_for(timeout);
+    } catch (const mqtt::exception& e) {
+        log(LogLevel::warning, std::string("unsubscribe failed: ") + e.what());
+    }
+}
+
+void Connection::publish(const std::string& topic, const std::string& payload,
+                         std::chrono::milliseconds timeout, mqtt::properties properties)
+{
+    try {
+        auto message = mqtt::make_message(topic, payload, 1, false);
+        message->set_properties(std::move(properties));
+        auto token = client_.publish(message);
+        if (!token->wait_for(timeout)) {
+            throw_timeout("publish");
+        }
+        // Paho reports a PUBACK reason code >= 0x80 as a failure (above), but
+        // older builds only record it on the token.
+        if (token->get_reason_code() >= rc_failure) {
+            throw Error(ErrorCode::not_admitted,
+                        "the broker refused the message (reason " +
+                            std::to_string(token->get_reason_code()) + ")");
+        }
+    } catch (const mqtt::exception& e) {
+        if (e.get_reason_code() >= rc_failure) {
+            throw Error(ErrorCode::not_admitted,
+                        "the broker refused the message (reason " +
+                            std::to_string(e.get_reason_code()) + ")");
+        }
+        throw Error(ErrorCode::connect_failed, e.what());
+    }
+}
+
+nlohmann::json Connection::request(std::string_view op, const std::string& payload,
+                                   std::chrono::milliseconds timeout)
+{
+    // Register the correlation before publishing: the reply may beat PUBACK.
+    std::string correlation = random_hex(16);
+    auto promise = std::make_shared<std::promise<std::string>>();
+    auto reply = promise->get_future();
+    std::string reply_topic;
+    {
+        std::lock_guard lock(mutex_);
+        pending_[correlation] = promise;
+        reply_topic = reply_topic_;
+    }
+    struct Forget {
+        Connection* self;
+        std::string key;
+        ~Forget()
+        {
+            std::lock_guard lock(self->mutex_);
+            self->pending_.erase(key);
+        }
+    } forget{this, correlation};
+
+    mqtt::properties properties;
+    properties.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, reply_topic));
+    properties.add(mqtt::property(mqtt::property::CORRELATION_DATA, correlation));
+    auto started = std::chrono::steady_clock::now();
+    publish(topic::control(op), payload, timeout, std::move(properties));
+
+    auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started);
+    if (reply.wait_for(std::max(left, std::chrono::milliseconds(0))) !=
+        std::future_status::ready) {
+        throw Error(ErrorCode::timeout,
+                    "no reply to " + std::string(op) + " (is the room manager running?)");
+    }
+    return parse_reply(reply.get());
+}
+
+void Connection::disconnect() noexcept
+{
+    try {
+        if (client_.is_connected()) {
+            client_.disconnect()->wait_for(std::chrono::seconds(2));
+        }
+    } catch (const std::exception& e) {
+        log(LogLevel::debug, std::string("disconnect: ") + e.what());
+    }
+}
+
+void Connection::on_message(mqtt::const_message_ptr message)
+{
+    // Paho thread: only quick, non-blocking work here.
+    std::unique_lock lock(mutex_);
+    if (!reply_topic_.empty() && message->get_topic() == reply_topic_) {
+        const auto& props = message->get_properties();
+        if (!props.contains(mqtt::property::CORRELATION_DATA)) {
+            lock.unlock();
+            log(LogLevel::warning, "reply without correlation data dropped");
+            return;
+        }
+        auto correlation =
+            mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+        auto it = pending_.find(correlation);
+        if (it == pending_.end()) {
+            lock.unlock();
+            log(LogLevel::debug, "late or unknown reply dropped");
+            return;
+        }
+        it->second->set_value(message->get_payload_str());
+        pending_.erase(it);
+        return;
+    }
+    MessageHandler handler = handler_;
+    lock.unlock();
+    if (handler) {
+        handler(std::move(message));
+    }
+}
+
+void Connection::log(LogLevel level, const std::string& line) const
+{
+    if (log_) {
+        log_(level, line);
+    }
+}
+
+}  // namespace mqchat::client::detail

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Starts the mqchat backend in the foreground: Mosquitto with the mqchat
+# plugin, and the room manager. Ctrl-C (or SIGTERM) stops both.
+#
+# Used by scripts/run.sh and by the integration tests, so there is one way
+# to bring the backend up. It does not build or install anything.
+#
+# Settings (environment):
+#   MQCHAT_DATA_DIR    data folder (keys, store, broker persistence)   [./data]
+#   MQCHAT_MQTT_PORT   MQTT TCP port                                   [1883]
+#   MQCHAT_WS_PORT     MQTT over WebSocket port                        [9001]
+#   MQCHAT_BIND        address the listeners bind to                   [0.0.0.0]
+#   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
+#   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
+# Other MQCHAT_* variables (Argon2 cost, log level) go to the room manager.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${MQCHAT_BUILD_DIR:-$root/build}
+data_dir=${MQCHAT_DATA_DIR:-$root/data}
+mqtt_port=${MQCHAT_MQTT_PORT:-1883}
+ws_port=${MQCHAT_WS_PORT:-9001}
+bind=${MQCHAT_BIND:-0.0.0.0}
+
+room_manager=$build_dir/service/mqchat-room-manager
+plugin=$build_dir/mosquitto/mqchat_plugin.so
+for f in "$room_manager" "$plugin"; do
+    if [ ! -e "$f" ]; then
+        echo "mqchat: $f is missing; build first (scripts/build.sh)" >&2
+        exit 1
+    fi
+done
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+# First start: data folder, signing keys and the service secret.
+mkdir -p "$data_dir/mosquitto" "$data_dir/plugin-state"
+data_dir=$(cd "$data_dir" && pwd)
+"$room_manager" --data-dir "$data_dir" --init-only
+
+# Broker configuration, generated from the template on every start so the
+# ports and paths given above always win.
+conf=$data_dir/mosquitto/mosquitto.conf
+sed -e "s|@MQTT_PORT@|$mqtt_port|g" \
+    -e "s|@WS_PORT@|$ws_port|g" \
+    -e "s|@BIND@|$bind|g" \
+    -e "s|@PLUGIN_PATH@|$plugin|g" \
+    -e "s|@DATA_DIR@|$data_dir|g" \
+    -e "s|@RUN_USER@|$(id -un)|g" \
+    "$root/mosquitto/mosquitto.conf.in" > "$conf"
+
+broker_pid=""
+manager_pid=""
+stop() {
+    trap - INT TERM EXIT
+    [ -n "$manager_pid" ] && kill -TERM "$manager_pid" 2>/dev/null || true
+    [ -n "$manager_pid" ] && wait "$manager_pid" 2>/dev/null || true
+    [ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
+    [ -n "$broker_pid" ] && wait "$broker_pid" 2>/dev/null || true
+    echo "mqchat: stopped"
+}
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+
+"$mosquitto_bin" -c "$conf" &
+broker_pid=$!
+
+# Wait (bounded) for the broker to accept connections before starting the
+# room manager, so its first connect does not race the listener.
+for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
+        break
+    fi
+    if ! kill -0 "$broker_pid" 2>/dev/null; then
+        echo "mqchat: the broker did not start; see the lines above" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+ready_args=()
+if [ -n "${MQCHAT_READY_FILE:-}" ]; then
+    ready_args=(--ready-file "$MQCHAT_READY_FILE")
+fi
+"$room_manager" --data-dir "$data_dir" --broker "tcp://127.0.0.1:$mqtt_port" \
+    "${ready_args[@]}" &
+manager_pid=$!
+
+echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+echo "mqchat: data in $data_dir; press Ctrl-C to stop"
+
+# Stop everything as soon as either process ends on its own.
+wait -n "$broker_pid" "$manager_pid" || true
+echo "mqchat: a backend process exited; stopping the other" >&2
+exit 1

@@ -1,0 +1,90 @@
+// The room manager's request logic: one control request in, one reply out.
+// Knows nothing about MQTT transport; side effects go through a Publisher.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "mqchat/protocol.hpp"
+#include "mqchat/service/password_hasher.hpp"
+#include "mqchat/service/publisher.hpp"
+#include "mqchat/service/rate_limiter.hpp"
+#include "mqchat/service/reply_topic.hpp"
+#include "mqchat/service/store.hpp"
+#include "mqchat/token.hpp"
+
+namespace mqchat::service {
+
+struct RoomManagerConfig {
+    std::chrono::seconds session_lifetime{24 * 3600};
+    std::chrono::seconds join_token_lifetime{30 * 24 * 3600};
+    // Failed joins per (user, room), and per room from anyone.
+    RateLimit user_join_failures{5, std::chrono::milliseconds(60'000)};
+    RateLimit room_join_failures{20, std::chrono::milliseconds(60'000)};
+};
+
+// A reply ready to publish: `body` is the JSON text, `code` the outcome
+// (ErrorCode::ok on success) for logs and tests.
+struct Reply {
+    ErrorCode code = ErrorCode::ok;
+    std::string body;
+};
+
+// Implements register, login, create, join, leave and whoami
+// (docs/protocol.md). Every input, however malformed, gets a Reply; handle()
+// never throws and leaves no partial state behind.
+//
+// Thread safety: handle() may run on several threads at once (the Store,
+// the rate limiters and the token clock are internally locked). The
+// Publisher is called on the thread that runs handle().
+class RoomManager {
+public:
+    using Clock = std::function<std::int64_t()>;  // milliseconds since the epoch
+
+    // All references must outlive the RoomManager. `clock` defaults to the
+    // wall clock; tests pass their own to move time.
+    RoomManager(Store& store, const PasswordHasher& hasher, const TokenSigner& signer,
+                Publisher& publisher, RoomManagerConfig config = {}, Clock clock = {});
+
+    // `op` is the last level of chat/v1/ctl/<op>; `payload` the raw request.
+    [[nodiscard]] Reply handle(std::string_view op, const Requester& who,
+                               std::string_view payload);
+
+    // Re-publishes the retained metadata of every room (at start-up, after
+    // a reconnect). Logs and swallows store errors.
+    void publish_all_meta();
+
+private:
+    struct Request;
+
+    Reply do_register(const Request& request);
+    Reply do_login(const Request& request);
+    Reply do_create(const Request& request);
+    Reply do_join(const Request& request);
+    Reply do_leave(const Request& request);
+    Reply do_whoami(const Request& request);
+
+    void publish_meta(const RoomRecord& room);
+    // A millisecond timestamp strictly greater than every earlier one, so a
+    // revocation and the tokens issued around it are always ordered.
+    std::int64_t next_stamp_ms();
+
+    Store& store_;
+    const PasswordHasher& hasher_;
+    const TokenSigner& signer_;
+    Publisher& publisher_;
+    RoomManagerConfig config_;
+    Clock clock_;
+    RateLimiter user_failures_;
+    RateLimiter room_failures_;
+    std::string dummy_hash_;  // verified against for unknown users
+
+    std::mutex stamp_mutex_;
+    std::int64_t last_stamp_ms_ = 0;
+};
+
+}  // namespace mqchat::service

@@ -1,0 +1,84 @@
+// The MQTT side of the room manager: receives control requests, checks who
+// may be answered where, hands the work to a worker pool and publishes the
+// reply (MQTT v5 request/response).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "mqchat/service/publisher.hpp"
+#include "mqchat/service/room_manager.hpp"
+#include "mqchat/service/worker_pool.hpp"
+
+namespace mqtt {
+class async_client;
+class message;
+}
+
+namespace mqchat::service {
+
+struct ServiceConfig {
+    std::string broker_uri = "tcp://127.0.0.1:1883";
+    std::string service_user = "mqchat-service";
+    std::string secret;     // the MQTT password; never logged
+    std::string client_id;  // empty: "mqchat-room-manager-<random hex>"
+    std::size_t workers = 4;
+    std::size_t queue_capacity = 256;
+};
+
+// Shared subscription used for control requests, so several managers can run.
+inline constexpr std::string_view control_subscription = "$share/mqchat/chat/v1/ctl/+";
+
+// Lifecycle: construct, hand publisher() to the RoomManager, start(), and
+// stop() once. Connection attempts retry with backoff until stop(); after
+// the first connection Paho reconnects automatically and every (re)connect
+// resubscribes and republishes room metadata.
+//
+// Threads: Paho's callback thread only parses properties and queues work;
+// RoomManager::handle() and all publishing run on the worker pool.
+// Thread safety: start() and stop() must be called from one thread.
+class Service {
+public:
+    // Throws mqtt::exception if the broker URI is malformed.
+    explicit Service(ServiceConfig config);
+    ~Service();  // calls stop()
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    // Publishes through this service's connection (QoS 1; buffered while
+    // disconnected). Valid for the Service's lifetime.
+    [[nodiscard]] Publisher& publisher();
+
+    // Installs the callbacks and starts connecting in the background.
+    // `manager` must outlive the Service.
+    void start(RoomManager& manager);
+
+    // Stops taking requests, runs the queued ones, disconnects. Idempotent.
+    void stop();
+
+private:
+    class MqttPublisher;
+
+    void connect_loop();
+    void on_connected();
+    void on_message(std::shared_ptr<const mqtt::message> message);
+
+    ServiceConfig config_;
+    std::unique_ptr<mqtt::async_client> client_;
+    std::unique_ptr<MqttPublisher> publisher_;
+    std::unique_ptr<WorkerPool> pool_;
+    RoomManager* manager_ = nullptr;
+
+    std::atomic<bool> stopping_{false};
+    std::mutex wait_mutex_;
+    std::condition_variable wake_;
+    std::thread connector_;
+    bool stopped_ = false;
+};
+
+}  // namespace mqchat::service

@@ -1,0 +1,81 @@
+// The room manager's persistent state in SQLite: users, rooms, members.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+
+namespace mqchat::service {
+
+// Thrown for any SQLite failure other than a constraint the API reports
+// through its return value (duplicate user, room, member).
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct RoomRecord {
+    std::string id;             // 12 lowercase hex digits
+    std::string name;
+    std::string owner;
+    std::string password_hash;  // Argon2id encoded; never leaves the service
+    std::int64_t created = 0;   // seconds since the epoch
+    bool listed = true;
+    std::string description;
+};
+
+enum class MemberRole { owner, member };
+
+// One SQLite connection (WAL, foreign keys on, busy timeout) guarded by a
+// mutex. The schema is brought up to date by ordered migrations at open.
+// Every statement binds user data as parameters.
+//
+// Thread safety: every member may be called from any thread.
+class Store {
+public:
+    // Opens or creates the database at `path` (":memory:" works) and applies
+    // missing migrations, each in its own transaction. Throws StoreError.
+    explicit Store(const std::string& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // The highest migration applied.
+    [[nodiscard]] int schema_version();
+
+    // False if the name is taken.
+    [[nodiscard]] bool add_user(std::string_view name, std::string_view password_hash,
+                                std::int64_t created_s);
+    [[nodiscard]] std::optional<std::string> user_hash(std::string_view name);
+
+    // Inserts the room and its owner's membership in one transaction.
+    // False (and nothing stored) if the name or the id is taken.
+    [[nodiscard]] bool add_room(const RoomRecord& room, std::int64_t joined_ms);
+    [[nodiscard]] std::optional<RoomRecord> find_room_by_name(std::string_view name);
+    [[nodiscard]] std::optional<RoomRecord> find_room_by_id(std::string_view id);
+    [[nodiscard]] std::vector<RoomRecord> rooms();
+
+    // True if the user became a member, false if already one.
+    bool add_member(std::string_view room_id, std::string_view user, MemberRole role,
+                    std::int64_t joined_ms);
+    // True if a membership was removed.
+    bool remove_member(std::string_view room_id, std::string_view user);
+    [[nodiscard]] bool is_member(std::string_view room_id, std::string_view user);
+    [[nodiscard]] std::int64_t member_count(std::string_view room_id);
+
+private:
+    void migrate();
+    int current_version();
+    void exec(const char* sql);
+
+    std::mutex mutex_;
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace mqchat::service

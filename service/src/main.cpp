@@ -1,0 +1,141 @@
+// mqchat-room-manager: prepares the data folder, then answers control
+// requests over MQTT until SIGINT or SIGTERM.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "mqchat/service/data_dir.hpp"
+#include "mqchat/service/password_hasher.hpp"
+#include "mqchat/service/room_manager.hpp"
+#include "mqchat/service/service.hpp"
+#include "mqchat/service/store.hpp"
+#include "mqchat/token.hpp"
+
+namespace {
+
+using namespace mqchat::service;
+
+struct Options {
+    std::string data_dir = "data";
+    std::string broker = "tcp://127.0.0.1:1883";
+    std::string service_user = "mqchat-service";
+    Argon2Params argon2;
+    std::size_t workers = 4;
+    std::string log_level = "info";
+    bool init_only = false;
+};
+
+// Paho speaks tcp:// and ssl://; people and the docs say mqtt:// and mqtts://.
+std::string paho_uri(const std::string& uri)
+{
+    if (uri.starts_with("mqtt://")) {
+        return "tcp://" + uri.substr(7);
+    }
+    if (uri.starts_with("mqtts://")) {
+        return "ssl://" + uri.substr(8);
+    }
+    return uri;
+}
+
+int run(const Options& options)
+{
+    // Data folder first: --init-only stops once the keys exist.
+    const DataDirFiles files = ensure_data_dir(options.data_dir);
+    spdlog::info("room_manager: data_dir={} public_key={}", files.dir.string(),
+                 files.public_key.string());
+    if (options.init_only) {
+        spdlog::info("room_manager: init-only done");
+        return EXIT_SUCCESS;
+    }
+
+    // Block the stop signals before any thread starts, so all of them inherit
+    // the mask and only sigwait() below sees SIGINT/SIGTERM.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    Store store(files.database.string());
+    const PasswordHasher hasher(options.argon2);
+    const auto signer = mqchat::TokenSigner::from_pem_file(files.signing_key.string());
+
+    ServiceConfig config;
+    config.broker_uri = paho_uri(options.broker);
+    config.service_user = options.service_user;
+    config.secret = read_service_secret(files.service_secret);
+    config.workers = options.workers;
+
+    Service service(config);
+    RoomManager manager(store, hasher, signer, service.publisher());
+    service.start(manager);
+    spdlog::info("room_manager: running schema_version={}", store.schema_version());
+
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    spdlog::info("room_manager: stopping signal={}", signal);
+    service.stop();
+    return EXIT_SUCCESS;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    Options options;
+    CLI::App app{"mqchat room manager: accounts, rooms and tokens over MQTT"};
+
+    app.add_option("--data-dir", options.data_dir, "data folder (keys, secret, database)")
+        ->envname("MQCHAT_DATA_DIR")
+        ->capture_default_str();
+    app.add_option("--broker", options.broker, "broker URL (tcp://, mqtt://, ssl://)")
+        ->envname("MQCHAT_BROKER")
+        ->capture_default_str();
+    app.add_option("--service-user", options.service_user, "MQTT username of the service")
+        ->capture_default_str();
+    app.add_option("--argon2-t", options.argon2.t_cost, "Argon2id iterations")
+        ->envname("MQCHAT_ARGON2_T")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--argon2-m", options.argon2.m_cost_kib, "Argon2id memory in KiB")
+        ->envname("MQCHAT_ARGON2_M")
+        ->check(CLI::Range(8, 4 * 1024 * 1024))
+        ->capture_default_str();
+    app.add_option("--argon2-p", options.argon2.parallelism, "Argon2id lanes")
+        ->envname("MQCHAT_ARGON2_P")
+        ->check(CLI::Range(1, 16))
+        ->capture_default_str();
+    app.add_option("--workers", options.workers, "request worker threads")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
+        ->envname("MQCHAT_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+        ->capture_default_str();
+    app.add_flag("--init-only", options.init_only,
+                 "create the data folder, keys and secret, then exit");
+    CLI11_PARSE(app, argc, argv);
+
+    spdlog::set_level(spdlog::level::from_str(options.log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+    // The effective configuration; the secret is read later and never printed.
+    spdlog::info("room_manager: config data_dir={} broker={} service_user={} argon2_t={} "
+                 "argon2_m_kib={} argon2_p={} workers={} log_level={} init_only={}",
+                 options.data_dir, paho_uri(options.broker), options.service_user,
+                 options.argon2.t_cost, options.argon2.m_cost_kib, options.argon2.parallelism,
+                 options.workers, options.log_level, options.init_only);
+
+    try {
+        return run(options);
+    } catch (const std::exception& e) {
+        spdlog::critical("room_manager: fatal: {}", e.what());
+        return EXIT_FAILURE;
+    }
+}

@@ -1,0 +1,372 @@
+#include "mqchat/service/room_manager.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <exception>
+#include <stdexcept>
+
+#include "mqchat/names.hpp"
+
+namespace mqchat::service {
+
+using nlohmann::json;
+
+namespace {
+
+// Fixed, human-readable messages: replies never echo request bytes.
+std::string_view message_for(ErrorCode code)
+{
+    switch (code) {
+    case ErrorCode::bad_json: return "payload is not a JSON object";
+    case ErrorCode::bad_request: return "a field is missing or has the wrong type";
+    case ErrorCode::payload_too_large: return "payload is over 16 KiB";
+    case ErrorCode::invalid_utf8: return "a string is not valid UTF-8";
+    case ErrorCode::invalid_name: return "the name breaks the naming rules";
+    case ErrorCode::weak_password: return "password is empty or longer than 1024 bytes";
+    case ErrorCode::unknown_op: return "no such operation";
+    case ErrorCode::not_authenticated: return "this operation needs a logged-in user";
+    case ErrorCode::user_exists: return "user name is taken";
+    case ErrorCode::bad_credentials: return "unknown user or wrong password";
+    case ErrorCode::room_exists: return "room name is taken";
+    case ErrorCode::no_such_room: return "no room by that name";
+    case ErrorCode::wrong_password: return "wrong room password";
+    case ErrorCode::not_member: return "not a member of that room";
+    case ErrorCode::rate_limited: return "too many failed attempts; wait and retry";
+    default: return "the service failed; the request had no effect";
+    }
+}
+
+std::string dump(const json& value)
+{
+    // `replace` keeps dump() from throwing on a string that slipped past validation.
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Reply error_reply(ErrorCode code)
+{
+    json body = {{"ok", false},
+                 {"error", {{"code", to_string(code)}, {"message", message_for(code)}}}};
+    return {code, dump(body)};
+}
+
+Reply ok_reply(json fields)
+{
+    fields["ok"] = true;
+    return {ErrorCode::ok, dump(fields)};
+}
+
+std::string random_room_id()
+{
+    std::array<unsigned char, 6> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        throw std::runtime_error("RAND_bytes failed");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    for (unsigned char b : bytes) {
+        id += hex[b >> 4];
+        id += hex[b & 0x0f];
+    }
+    return id;
+}
+
+bool is_known_op(std::string_view op)
+{
+    return op == op::register_user || op == op::login || op == op::create ||
+           op == op::join || op == op::leave || op == op::whoami;
+}
+
+}  // namespace
+
+// A parsed request with its validated string fields.
+struct RoomManager::Request {
+    std::string_view op;
+    const Requester& who;
+    json body;
+
+    // Reads a string field; bad_request if missing or not a string.
+    ErrorCode string_field(const char* key, std::string& out) const
+    {
+        const auto it = body.find(key);
+        if (it == body.end() || !it->is_string()) {
+            return ErrorCode::bad_request;
+        }
+        out = it->get<std::string>();
+        return is_valid_utf8(out) ? ErrorCode::ok : ErrorCode::invalid_utf8;
+    }
+};
+
+RoomManager::RoomManager(Store& store, const PasswordHasher& hasher, const TokenSigner& signer,
+                         Publisher& publisher, RoomManagerConfig config, Clock clock)
+    : store_(store),
+      hasher_(hasher),
+      signer_(signer),
+      publisher_(publisher),
+      config_(config),
+      clock_(clock ? std::move(clock) : Clock([] { return now_millis(); })),
+      user_failures_(config.user_join_failures),
+      room_failures_(config.room_join_failures),
+      dummy_hash_(hasher.hash("mqchat: nobody has this password"))
+{
+}
+
+std::int64_t RoomManager::next_stamp_ms()
+{
+    std::lock_guard lock(stamp_mutex_);
+    last_stamp_ms_ = std::max(clock_(), last_stamp_ms_ + 1);
+    return last_stamp_ms_;
+}
+
+Reply RoomManager::handle(std::string_view op, const Requester& who, std::string_view payload)
+{
+    // Checks that need no parsing, cheapest first.
+    if (payload.size() > limits::max_control_payload) {
+        return error_reply(ErrorCode::payload_too_large);
+    }
+
+    json body = json::parse(payload, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        // nlohmann refuses invalid UTF-8 while parsing; name that cause precisely.
+        if (body.is_discarded() && !is_valid_utf8(payload)) {
+            return error_reply(ErrorCode::invalid_utf8);
+        }
+        return error_reply(ErrorCode::bad_json);
+    }
+    if (!is_known_op(op)) {
+        return error_reply(ErrorCode::unknown_op);
+    }
+    if (who.user.empty() && !op::allowed_for_guest(op)) {
+        return error_reply(ErrorCode::not_authenticated);
+    }
+
+    const Request request{op, who, std::move(body)};
+    try {
+        if (op == op::register_user) return do_register(request);
+        if (op == op::login) return do_login(request);
+        if (op == op::create) return do_create(request);
+        if (op == op::join) return do_join(request);
+        if (op == op::leave) return do_leave(request);
+        return do_whoami(request);
+    } catch (const std::exception& e) {
+        spdlog::error("room_manager: op={} user={} internal error: {}", op, who.user, e.what());
+    } catch (...) {
+        spdlog::error("room_manager: op={} user={} unknown internal error", op, who.user);
+    }
+    return error_reply(ErrorCode::internal_error);
+}
+
+Reply RoomManager::do_register(const Request& request)
+{
+    // Fields, then the rules for each.
+    std::string user;
+    std::string password;
+    for (auto code : {request.string_field("user", user),
+                      request.string_field("password", password)}) {
+        if (code != ErrorCode::ok) return error_reply(code);
+    }
+    if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
+    if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+
+    // Hash outside the store lock; the insert decides races on the name.
+    const std::string hash = hasher_.hash(password);
+    if (!store_.add_user(user, hash, clock_() / 1000)) {
+        return error_reply(ErrorCode::user_exists);
+    }
+    spdlog::info("room_manager: op=register user={}", user);
+    return ok_reply({{"user", user}});
+}
+
+Reply RoomManager::do_login(const Request& request)
+{
+    std::string user;
+    std::string password;
+    for (auto code : {request.string_field("user", user),
+                      request.string_field("password", password)}) {
+        if (code != ErrorCode::ok) return error_reply(code);
+    }
+    if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
+    if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+
+    // Unknown users cost one verify too, so timing does not reveal who exists.
+    const auto stored = store_.user_hash(user);
+    const bool matches = hasher_.verify(stored ? *stored : dummy_hash_, password);
+    if (!stored || !matches) {
+        spdlog::info("room_manager: op=login user={} result=bad_credentials", user);
+        return error_reply(ErrorCode::bad_credentials);
+    }
+
+    TokenClaims claims;
+    claims.type = TokenType::session;
+    claims.user = user;
+    claims.issued_ms = next_stamp_ms();
+    claims.expires_s = claims.issued_ms / 1000 + config_.session_lifetime.count();
+    const std::string token = signer_.sign(claims);
+
+    spdlog::info("room_manager: op=login user={} client={}", user, request.who.client_id);
+    return ok_reply({{"user", user}, {"token", token}, {"expires", claims.expires_s}});
+}
+
+namespace {
+
+json meta_json(const RoomRecord& room, std::int64_t members)
+{
+    return {{"id", room.id},         {"name", room.name},       {"owner", room.owner},
+            {"protected", true},     {"members", members},      {"created", room.created}};
+}
+
+}  // namespace
+
+void RoomManager::publish_meta(const RoomRecord& room)
+{
+    const json meta = meta_json(room, store_.member_count(room.id));
+    publisher_.publish(topic::room_meta(room.id), dump(meta), true);
+}
+
+void RoomManager::publish_all_meta()
+{
+    try {
+        const auto rooms = store_.rooms();
+        for (const auto& room : rooms) {
+            publish_meta(room);
+        }
+        spdlog::info("room_manager: republished meta rooms={}", rooms.size());
+    } catch (const std::exception& e) {
+        spdlog::error("room_manager: republishing meta failed: {}", e.what());
+    }
+}
+
+Reply RoomManager::do_create(const Request& request)
+{
+    std::string name;
+    std::string password;
+    for (auto code : {request.string_field("room", name),
+                      request.string_field("password", password)}) {
+        if (code != ErrorCode::ok) return error_reply(code);
+    }
+    if (auto code = check_room_name(name); code != ErrorCode::ok) return error_reply(code);
+    if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+
+    // Cheap early answer; the insert below is what really decides.
+    if (store_.find_room_by_name(name)) {
+        return error_reply(ErrorCode::room_exists);
+    }
+
+    RoomRecord room;
+    room.name = name;
+    room.owner = request.who.user;
+    room.password_hash = hasher_.hash(password);
+    room.created = clock_() / 1000;
+
+    // A fresh id collides with probability 2^-48 per room; retry a few times anyway.
+    bool stored = false;
+    for (int attempt = 0; attempt < 3 && !stored; ++attempt) {
+        room.id = random_room_id();
+        stored = store_.add_room(room, clock_());
+        if (!stored && store_.find_room_by_name(name)) {
+            return error_reply(ErrorCode::room_exists);
+        }
+    }
+    if (!stored) {
+        throw std::runtime_error("could not allocate a room id");
+    }
+
+    publish_meta(room);
+
+    TokenClaims claims;
+    claims.type = TokenType::join;
+    claims.user = room.owner;
+    claims.room_id = room.id;
+    claims.issued_ms = next_stamp_ms();
+    claims.expires_s = claims.issued_ms / 1000 + config_.join_token_lifetime.count();
+
+    spdlog::info("room_manager: op=create user={} room={}", room.owner, room.id);
+    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+                     {"token", signer_.sign(claims)}});
+}
+
+Reply RoomManager::do_join(const Request& request)
+{
+    std::string name;
+    std::string password;
+    for (auto code : {request.string_field("room", name),
+                      request.string_field("password", password)}) {
+        if (code != ErrorCode::ok) return error_reply(code);
+    }
+    if (auto code = check_room_name(name); code != ErrorCode::ok) return error_reply(code);
+    if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+
+    const auto room = store_.find_room_by_name(name);
+    if (!room) {
+        return error_reply(ErrorCode::no_such_room);
+    }
+
+    // Refuse before spending an Argon2 verify on a guesser.
+    const std::string& user = request.who.user;
+    const std::string user_key = user + '\n' + room->id;
+    if (user_failures_.blocked(user_key, clock_()) || room_failures_.blocked(room->id, clock_())) {
+        spdlog::warn("room_manager: op=join user={} room={} result=rate_limited", user, room->id);
+        return error_reply(ErrorCode::rate_limited);
+    }
+    if (!hasher_.verify(room->password_hash, password)) {
+        user_failures_.record_failure(user_key, clock_());
+        room_failures_.record_failure(room->id, clock_());
+        spdlog::info("room_manager: op=join user={} room={} result=wrong_password", user,
+                     room->id);
+        return error_reply(ErrorCode::wrong_password);
+    }
+
+    if (store_.add_member(room->id, user, MemberRole::member, clock_())) {
+        publish_meta(*room);
+    }
+
+    TokenClaims claims;
+    claims.type = TokenType::join;
+    claims.user = user;
+    claims.room_id = room->id;
+    claims.issued_ms = next_stamp_ms();
+    claims.expires_s = claims.issued_ms / 1000 + config_.join_token_lifetime.count();
+
+    spdlog::info("room_manager: op=join user={} room={}", user, room->id);
+    return ok_reply({{"room", meta_json(*room, store_.member_count(room->id))},
+                     {"token", signer_.sign(claims)}});
+}
+
+Reply RoomManager::do_leave(const Request& request)
+{
+    std::string name;
+    if (auto code = request.string_field("room", name); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (auto code = check_room_name(name); code != ErrorCode::ok) return error_reply(code);
+
+    const auto room = store_.find_room_by_name(name);
+    if (!room) {
+        return error_reply(ErrorCode::no_such_room);
+    }
+    const std::string& user = request.who.user;
+    if (!store_.remove_member(room->id, user)) {
+        return error_reply(ErrorCode::not_member);
+    }
+
+    // Revoke after the membership is gone: a join racing with this leave
+    // gets a token stamped after before_ms only if it re-added the member.
+    const json revoke = {{"op", "revoke"},
+                         {"room", room->id},
+                         {"user", user},
+                         {"before_ms", next_stamp_ms()}};
+    publisher_.publish(std::string(topic::plugin_control), dump(revoke), false);
+    publish_meta(*room);
+
+    spdlog::info("room_manager: op=leave user={} room={}", user, room->id);
+    return ok_reply({{"room", meta_json(*room, store_.member_count(room->id))}});
+}
+
+Reply RoomManager::do_whoami(const Request& request)
+{
+    return ok_reply({{"user", request.who.user}});
+}
+
+}  // namespace mqchat::service

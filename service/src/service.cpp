@@ -1,0 +1,273 @@
+#include "mqchat/service/service.hpp"
+
+#include <mqtt/async_client.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <chrono>
+#include <optional>
+
+#include "mqchat/protocol.hpp"
+#include "mqchat/service/reply_topic.hpp"
+
+namespace mqchat::service {
+
+namespace {
+
+constexpr int max_buffered_messages = 10'000;
+constexpr auto first_backoff = std::chrono::seconds(1);
+constexpr auto max_backoff = std::chrono::seconds(30);
+
+std::string random_client_id()
+{
+    std::array<unsigned char, 6> bytes{};
+    RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id = "mqchat-room-manager-";
+    for (unsigned char b : bytes) {
+        id += hex[b >> 4];
+        id += hex[b & 0x0f];
+    }
+    return id;
+}
+
+// What the plugin stamped on a control request. nullopt if a property
+// appears twice (the plugin replaces them, so duplicates mean a bypass).
+struct Stamp {
+    std::optional<std::string> sender;
+    std::optional<std::string> client_id;
+};
+
+std::optional<Stamp> read_stamp(const mqtt::properties& props)
+{
+    Stamp stamp;
+    const std::size_t count = props.count(mqtt::property::USER_PROPERTY);
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto [name, value] =
+            mqtt::get<mqtt::string_pair>(props, mqtt::property::USER_PROPERTY, i);
+        auto* slot = name == topic::prop_sender      ? &stamp.sender
+                     : name == topic::prop_client_id ? &stamp.client_id
+                                                     : nullptr;
+        if (slot == nullptr) {
+            continue;
+        }
+        if (slot->has_value()) {
+            return std::nullopt;
+        }
+        *slot = value;
+    }
+    return stamp;
+}
+
+}  // namespace
+
+// Publishes QoS 1 through the service's client without waiting for the ack.
+class Service::MqttPublisher : public Publisher {
+public:
+    explicit MqttPublisher(mqtt::async_client& client) : client_(client) {}
+
+    void publish(const std::string& topic, const std::string& payload,
+                 bool retained) override
+    {
+        publish(mqtt::make_message(topic, payload, 1, retained));
+    }
+
+    void publish(mqtt::message_ptr message)
+    {
+        try {
+            client_.publish(std::move(message));
+        } catch (const std::exception& e) {
+            spdlog::warn("service: publish failed topic={} error={}",
+                         message ? message->get_topic() : std::string(), e.what());
+        }
+    }
+
+private:
+    mqtt::async_client& client_;
+};
+
+Service::Service(ServiceConfig config) : config_(std::move(config))
+{
+    if (config_.client_id.empty()) {
+        config_.client_id = random_client_id();
+    }
+    // Buffer while disconnected so replies and revocations survive a short outage.
+    mqtt::create_options options(MQTTVERSION_5, max_buffered_messages);
+    client_ = std::make_unique<mqtt::async_client>(config_.broker_uri, config_.client_id,
+                                                   options, nullptr);
+    publisher_ = std::make_unique<MqttPublisher>(*client_);
+}
+
+Service::~Service()
+{
+    stop();
+}
+
+Publisher& Service::publisher()
+{
+    return *publisher_;
+}
+
+void Service::start(RoomManager& manager)
+{
+    manager_ = &manager;
+    pool_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
+
+    client_->set_connected_handler([this](const std::string&) { on_connected(); });
+    client_->set_connection_lost_handler([](const std::string& cause) {
+        spdlog::warn("service: connection lost cause={}", cause);
+    });
+    client_->set_message_callback([this](mqtt::const_message_ptr message) {
+        if (!stopping_) {
+            on_message(std::move(message));
+        }
+    });
+
+    connector_ = std::thread([this] { connect_loop(); });
+}
+
+void Service::connect_loop()
+{
+    auto options = mqtt::connect_options_builder()
+                       .mqtt_version(MQTTVERSION_5)
+                       .user_name(config_.service_user)
+                       .password(config_.secret)
+                       .clean_start(true)
+                       .keep_alive_interval(std::chrono::seconds(30))
+                       .connect_timeout(std::chrono::seconds(10))
+                       .automatic_reconnect(first_backoff, max_backoff)
+                       .finalize();
+
+    // Paho reconnects by itself only after a first success; until then, we retry.
+    auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
+    for (int attempt = 1; !stopping_; ++attempt) {
+        try {
+            client_->connect(options)->wait();
+            return;
+        } catch (const mqtt::exception& e) {
+            spdlog::warn("service: connect failed broker={} attempt={} error={} retry_ms={}",
+                         config_.broker_uri, attempt, e.what(), backoff.count());
+        }
+        std::unique_lock lock(wait_mutex_);
+        wake_.wait_for(lock, backoff, [this] { return stopping_.load(); });
+        backoff = std::min(backoff * 2,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(max_backoff));
+    }
+}
+
+void Service::on_connected()
+{
+    spdlog::info("service: connected broker={} client={}", config_.broker_uri,
+                 config_.client_id);
+
+    // Clean start: the broker forgot our subscription, so subscribe on every connect.
+    try {
+        client_->subscribe(std::string(control_subscription), 1);
+    } catch (const std::exception& e) {
+        spdlog::error("service: subscribe failed error={}", e.what());
+    }
+
+    // The store walk and the publishes run on a worker, not on Paho's thread.
+    if (!pool_->try_submit([this] { manager_->publish_all_meta(); })) {
+        spdlog::warn("service: queue full, room metadata not republished");
+    }
+}
+
+void Service::on_message(mqtt::const_message_ptr message)
+{
+    const std::string& topic_name = message->get_topic();
+    if (!topic_name.starts_with(topic::control_prefix)) {
+        spdlog::warn("service: unexpected topic={}", topic_name);
+        return;
+    }
+    std::string op = topic_name.substr(topic::control_prefix.size());
+
+    // Trust only what the plugin stamped, and answer only where the requester can read.
+    const auto& props = message->get_properties();
+    const auto stamp = read_stamp(props);
+    if (!stamp || !stamp->client_id) {
+        spdlog::warn("service: dropped request op={} reason=missing_or_duplicate_stamp", op);
+        return;
+    }
+    Requester who{stamp->sender.value_or(""), *stamp->client_id};
+    if (!props.contains(mqtt::property::RESPONSE_TOPIC)) {
+        spdlog::warn("service: dropped request op={} user={} client={} reason=no_response_topic",
+                     op, who.user, who.client_id);
+        return;
+    }
+    std::string response_topic =
+        mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+    if (!reply_topic_allowed(who, response_topic)) {
+        spdlog::warn("service: dropped request op={} user={} client={} reason=response_topic",
+                     op, who.user, who.client_id);
+        return;
+    }
+    std::optional<std::string> correlation;
+    if (props.contains(mqtt::property::CORRELATION_DATA)) {
+        correlation = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+    }
+
+    auto reply_with = [this, response_topic, correlation](const std::string& body) {
+        mqtt::properties reply_props;
+        if (correlation) {
+            reply_props.add(mqtt::property(mqtt::property::CORRELATION_DATA, *correlation));
+        }
+        publisher_->publish(mqtt::message_ptr_builder()
+                                .topic(response_topic)
+                                .payload(body)
+                                .qos(1)
+                                .properties(std::move(reply_props))
+                                .finalize());
+    };
+
+    // Argon2 never runs here: hand the request to the pool.
+    const bool queued = pool_->try_submit(
+        [this, op, who, payload = message->get_payload_str(), reply_with] {
+            const auto started = std::chrono::steady_clock::now();
+            const Reply reply = manager_->handle(op, who, payload);
+            reply_with(reply.body);
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started);
+            spdlog::debug("service: handled op={} user={} client={} code={} ms={}", op,
+                          who.user, who.client_id, to_string(reply.code), ms.count());
+        });
+    if (!queued) {
+        // Busy: say so at once rather than let the client time out.
+        spdlog::warn("service: queue full, refused op={} client={}", op, who.client_id);
+        reply_with(R"({"ok":false,"error":{"code":"internal_error",)"
+                   R"("message":"the service is busy; retry later"}})");
+    }
+}
+
+void Service::stop()
+{
+    if (stopped_) {
+        return;
+    }
+    stopped_ = true;
+
+    // 1. Take no new requests and end the connect loop.
+    stopping_ = true;
+    wake_.notify_all();
+    if (connector_.joinable()) {
+        connector_.join();
+    }
+
+    // 2. Answer what is queued while still connected.
+    if (pool_) {
+        pool_->stop();
+    }
+
+    // 3. Leave the broker.
+    try {
+        if (client_->is_connected()) {
+            client_->disconnect(std::chrono::seconds(5))->wait_for(std::chrono::seconds(6));
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("service: disconnect failed error={}", e.what());
+    }
+    spdlog::info("service: stopped");
+}
+
+}  // namespace mqchat::service

@@ -1,0 +1,330 @@
+#include "mqchat/service/store.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace mqchat::service {
+
+namespace {
+
+// Ordered schema migrations: entry i brings the schema to version i + 1.
+// Never edit an entry once released; append a new one.
+constexpr const char* migrations[] = {
+    // 1: accounts, rooms and memberships.
+    R"sql(
+        CREATE TABLE users (
+            name          TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created       INTEGER NOT NULL
+        );
+        CREATE TABLE rooms (
+            id            TEXT PRIMARY KEY,
+            name          TEXT NOT NULL UNIQUE,
+            owner         TEXT NOT NULL REFERENCES users(name),
+            password_hash TEXT NOT NULL,
+            created       INTEGER NOT NULL
+        );
+        CREATE TABLE members (
+            room_id   TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+            user      TEXT NOT NULL REFERENCES users(name),
+            role      TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+            joined_ms INTEGER NOT NULL,
+            PRIMARY KEY (room_id, user)
+        );
+    )sql",
+    // 2: room directory fields.
+    R"sql(
+        ALTER TABLE rooms ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE rooms ADD COLUMN description TEXT NOT NULL DEFAULT '';
+    )sql",
+};
+
+// A prepared statement that finalizes itself.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db)
+    {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+            throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db));
+        }
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int index, std::string_view text)
+    {
+        check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                                SQLITE_TRANSIENT));
+        return *this;
+    }
+    Statement& bind(int index, std::int64_t value)
+    {
+        check(sqlite3_bind_int64(stmt_, index, value));
+        return *this;
+    }
+
+    // True while a row is available.
+    bool step()
+    {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) {
+            return true;
+        }
+        if (rc == SQLITE_DONE) {
+            return false;
+        }
+        throw StoreError(std::string("step: ") + sqlite3_errmsg(db_));
+    }
+
+    // Runs a write; false when it broke a UNIQUE / PRIMARY KEY constraint.
+    bool execute_unique()
+    {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_DONE) {
+            return true;
+        }
+        const int extended = sqlite3_extended_errcode(db_);
+        if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            return false;
+        }
+        throw StoreError(std::string("step: ") + sqlite3_errmsg(db_));
+    }
+
+    std::string text(int column)
+    {
+        const auto* p = sqlite3_column_text(stmt_, column);
+        const int n = sqlite3_column_bytes(stmt_, column);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+                 : std::string();
+    }
+    std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+
+private:
+    void check(int rc)
+    {
+        if (rc != SQLITE_OK) {
+            throw StoreError(std::string("bind: ") + sqlite3_errmsg(db_));
+        }
+    }
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* room_columns =
+    "SELECT id, name, owner, password_hash, created, listed, description FROM rooms ";
+
+RoomRecord read_room(Statement& s)
+{
+    RoomRecord r;
+    r.id = s.text(0);
+    r.name = s.text(1);
+    r.owner = s.text(2);
+    r.password_hash = s.text(3);
+    r.created = s.integer(4);
+    r.listed = s.integer(5) != 0;
+    r.description = s.text(6);
+    return r;
+}
+
+std::optional<RoomRecord> find_room(sqlite3* db, const char* where, std::string_view key)
+{
+    const std::string sql = std::string(room_columns) + where;
+    Statement s(db, sql.c_str());
+    s.bind(1, key);
+    if (!s.step()) {
+        return std::nullopt;
+    }
+    return read_room(s);
+}
+
+}  // namespace
+
+Store::Store(const std::string& path)
+{
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+        std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw StoreError("cannot open " + path + ": " + message);
+    }
+    try {
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, 5000);
+        exec("PRAGMA journal_mode=WAL;");
+        exec("PRAGMA foreign_keys=ON;");
+        migrate();
+    } catch (...) {
+        sqlite3_close(db_);
+        throw;
+    }
+}
+
+Store::~Store()
+{
+    sqlite3_close(db_);
+}
+
+void Store::exec(const char* sql)
+{
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+        std::string message = error ? error : "unknown error";
+        sqlite3_free(error);
+        throw StoreError(message);
+    }
+}
+
+void Store::migrate()
+{
+    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+
+    const int current = current_version();
+    const int target = static_cast<int>(std::size(migrations));
+    for (int version = current + 1; version <= target; ++version) {
+        // One transaction per migration: a failed step leaves the previous version.
+        exec("BEGIN IMMEDIATE;");
+        try {
+            exec(migrations[version - 1]);
+            Statement s(db_, "INSERT INTO schema_version (version) VALUES (?1)");
+            s.bind(1, static_cast<std::int64_t>(version));
+            s.step();
+            exec("COMMIT;");
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
+            throw;
+        }
+    }
+}
+
+int Store::schema_version()
+{
+    std::lock_guard lock(mutex_);
+    return current_version();
+}
+
+int Store::current_version()
+{
+    Statement s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    s.step();
+    return static_cast<int>(s.integer(0));
+}
+
+bool Store::add_user(std::string_view name, std::string_view password_hash,
+                     std::int64_t created_s)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "INSERT INTO users (name, password_hash, created) VALUES (?1, ?2, ?3)");
+    s.bind(1, name).bind(2, password_hash).bind(3, created_s);
+    return s.execute_unique();
+}
+
+std::optional<std::string> Store::user_hash(std::string_view name)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT password_hash FROM users WHERE name = ?1");
+    s.bind(1, name);
+    if (!s.step()) {
+        return std::nullopt;
+    }
+    return s.text(0);
+}
+
+bool Store::add_room(const RoomRecord& room, std::int64_t joined_ms)
+{
+    std::lock_guard lock(mutex_);
+    exec("BEGIN IMMEDIATE;");
+    try {
+        Statement insert(db_,
+                         "INSERT INTO rooms (id, name, owner, password_hash, created, listed, "
+                         "description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        insert.bind(1, room.id).bind(2, room.name).bind(3, room.owner);
+        insert.bind(4, room.password_hash).bind(5, room.created);
+        insert.bind(6, static_cast<std::int64_t>(room.listed ? 1 : 0));
+        insert.bind(7, room.description);
+        if (!insert.execute_unique()) {
+            exec("ROLLBACK;");
+            return false;
+        }
+
+        Statement member(db_,
+                         "INSERT INTO members (room_id, user, role, joined_ms) "
+                         "VALUES (?1, ?2, 'owner', ?3)");
+        member.bind(1, room.id).bind(2, room.owner).bind(3, joined_ms);
+        member.step();
+        exec("COMMIT;");
+        return true;
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+std::optional<RoomRecord> Store::find_room_by_name(std::string_view name)
+{
+    std::lock_guard lock(mutex_);
+    return find_room(db_, "WHERE name = ?1", name);
+}
+
+std::optional<RoomRecord> Store::find_room_by_id(std::string_view id)
+{
+    std::lock_guard lock(mutex_);
+    return find_room(db_, "WHERE id = ?1", id);
+}
+
+std::vector<RoomRecord> Store::rooms()
+{
+    std::lock_guard lock(mutex_);
+    const std::string sql = std::string(room_columns) + "ORDER BY created, id";
+    Statement s(db_, sql.c_str());
+    std::vector<RoomRecord> out;
+    while (s.step()) {
+        out.push_back(read_room(s));
+    }
+    return out;
+}
+
+bool Store::add_member(std::string_view room_id, std::string_view user, MemberRole role,
+                       std::int64_t joined_ms)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT INTO members (room_id, user, role, joined_ms) VALUES (?1, ?2, ?3, ?4) "
+                "ON CONFLICT (room_id, user) DO NOTHING");
+    s.bind(1, room_id).bind(2, user);
+    s.bind(3, role == MemberRole::owner ? std::string_view("owner") : "member");
+    s.bind(4, joined_ms);
+    s.step();
+    return sqlite3_changes(db_) > 0;
+}
+
+bool Store::remove_member(std::string_view room_id, std::string_view user)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM members WHERE room_id = ?1 AND user = ?2");
+    s.bind(1, room_id).bind(2, user);
+    s.step();
+    return sqlite3_changes(db_) > 0;
+}
+
+bool Store::is_member(std::string_view room_id, std::string_view user)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT 1 FROM members WHERE room_id = ?1 AND user = ?2");
+    s.bind(1, room_id).bind(2, user);
+    return s.step();
+}
+
+std::int64_t Store::member_count(std::string_view room_id)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT COUNT(*) FROM members WHERE room_id = ?1");
+    s.bind(1, room_id);
+    s.step();
+    return s.integer(0);
+}
+
+}  // namespace mqchat::service

@@ -1,0 +1,430 @@
+// Unit tests of the broker-neutral access core: no broker involved.
+#include "mqchat/access/access_core.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "mqchat/protocol.hpp"
+#include "mqchat/token.hpp"
+#include "test_keys.hpp"
+
+namespace mqchat::access {
+namespace {
+
+constexpr const char* room_a = "0123456789ab";
+constexpr const char* room_b = "ba9876543210";
+constexpr const char* secret = "0011223344556677889900112233445566778899001122334455667788990011";
+
+class AccessCoreTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        keys_ = test::make_ec_key_pair();
+        signer_ = std::make_unique<TokenSigner>(keys_.private_pem);
+        std::random_device rd;
+        dir_ = std::filesystem::temp_directory_path() /
+               ("mqchat-access-" + std::to_string(rd()) + std::to_string(rd()));
+        core_ = make_core();
+    }
+
+    void TearDown() override
+    {
+        core_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    std::unique_ptr<AccessCore> make_core()
+    {
+        Options options;
+        options.service_secret = secret;
+        options.state_dir = dir_.string();
+        return std::make_unique<AccessCore>(options, TokenVerifier(keys_.public_pem),
+                                            [this] { return now_ms_; });
+    }
+
+    std::string token(TokenType type, const std::string& user, const std::string& room = "",
+                      std::int64_t issued_ms = -1, std::int64_t ttl_s = 3600)
+    {
+        TokenClaims claims;
+        claims.type = type;
+        claims.user = user;
+        claims.room_id = room;
+        claims.issued_ms = issued_ms < 0 ? now_ms_ : issued_ms;
+        claims.expires_s = now_ms_ / 1000 + ttl_s;
+        return signer_->sign(claims);
+    }
+
+    std::string present_payload(const std::string& tok)
+    {
+        return R"({"op":"present","token":")" + tok + R"("})";
+    }
+
+    // Connects `user` with client id `cid` and returns its connection.
+    Connection login(AccessCore& core, const std::string& cid, const std::string& user)
+    {
+        AuthResult auth = core.authenticate(cid, user, token(TokenType::session, user));
+        EXPECT_TRUE(auth.allowed) << auth.reason;
+        return core.connection_for(cid, user);
+    }
+
+    Connection service() { return core_->connection_for("svc", "mqchat-service"); }
+
+    std::string revoke_payload(const std::string& room, const std::string& user, std::int64_t ms)
+    {
+        return R"({"op":"revoke","room":")" + room + R"(","user":")" + user +
+               R"(","before_ms":)" + std::to_string(ms) + "}";
+    }
+
+    test::KeyPair keys_;
+    std::unique_ptr<TokenSigner> signer_;
+    std::filesystem::path dir_;
+    std::int64_t now_ms_ = 1'764'800'000'000;
+    std::unique_ptr<AccessCore> core_;
+};
+
+TEST_F(AccessCoreTest, GuestConnectsWithoutCredentials)
+{
+    AuthResult auth = core_->authenticate("guest-1", "", "");
+    EXPECT_TRUE(auth.allowed);
+    EXPECT_EQ(auth.role, Role::guest);
+    EXPECT_FALSE(core_->authenticate("guest-2", "", "pw").allowed);
+}
+
+TEST_F(AccessCoreTest, GuestMayOnlyRegisterLoginAndReadOwnExactReplyTopic)
+{
+    Connection guest = core_->connection_for("g1", "");
+    EXPECT_TRUE(core_->check_publish(guest, "chat/v1/ctl/login"));
+    EXPECT_TRUE(core_->check_publish(guest, "chat/v1/ctl/register"));
+    EXPECT_FALSE(core_->check_publish(guest, "chat/v1/ctl/create"));
+    EXPECT_FALSE(core_->check_publish(guest, "$CONTROL/mqchat/v1"));
+    EXPECT_FALSE(core_->check_publish(guest, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_publish(guest, "other/topic"));
+
+    EXPECT_TRUE(core_->check_subscribe(guest, "chat/v1/guest/g1/abcdefabcdefabcdef"));
+    EXPECT_FALSE(core_->check_subscribe(guest, "chat/v1/guest/g1/+"));
+    EXPECT_FALSE(core_->check_subscribe(guest, "chat/v1/guest/g1/#"));
+    EXPECT_FALSE(core_->check_subscribe(guest, "chat/v1/guest/g2/abcdefabcdefabcdef"));
+    EXPECT_FALSE(core_->check_subscribe(guest, "chat/v1/guest/g1/a/b"));
+    EXPECT_FALSE(core_->check_subscribe(guest, "#"));
+    EXPECT_FALSE(core_->check_subscribe(guest, "$share/g/chat/v1/guest/g1/abcdefabcdefabcdef"));
+    EXPECT_TRUE(core_->check_read(guest, "chat/v1/guest/g1/abcdefabcdefabcdef"));
+    EXPECT_FALSE(core_->check_read(guest, "chat/v1/guest/g2/abcdefabcdefabcdef"));
+    EXPECT_FALSE(core_->check_read(guest, "chat/v1/rooms/0123456789ab/meta"));
+}
+
+TEST_F(AccessCoreTest, ServiceNeedsTheSecret)
+{
+    EXPECT_TRUE(core_->authenticate("svc", "mqchat-service", secret).allowed);
+    EXPECT_FALSE(core_->authenticate("svc2", "mqchat-service", "wrong").allowed);
+    EXPECT_FALSE(core_->authenticate("svc3", "mqchat-service", "").allowed);
+    // A session token is no service secret.
+    EXPECT_FALSE(core_->authenticate("svc4", "mqchat-service",
+                                     token(TokenType::session, "mqchat-service"))
+                     .allowed);
+}
+
+TEST_F(AccessCoreTest, ServiceMayDoEverythingButWriteForeignDollarTopics)
+{
+    Connection svc = service();
+    EXPECT_TRUE(core_->check_subscribe(svc, "chat/v1/ctl/+"));
+    EXPECT_TRUE(core_->check_subscribe(svc, "$share/rm/chat/v1/rooms/+/msg"));
+    EXPECT_TRUE(core_->check_read(svc, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_TRUE(core_->check_publish(svc, "chat/v1/users/alice/inbox/x"));
+    EXPECT_TRUE(core_->check_publish(svc, "$CONTROL/mqchat/v1"));
+    EXPECT_FALSE(core_->check_publish(svc, "$SYS/broker/x"));
+    EXPECT_FALSE(core_->check_publish(svc, "$CONTROL/dynamic-security/v1"));
+}
+
+TEST_F(AccessCoreTest, UserNeedsOwnSessionToken)
+{
+    EXPECT_TRUE(core_->authenticate("c1", "alice", token(TokenType::session, "alice")).allowed);
+    EXPECT_FALSE(core_->authenticate("c2", "alice", token(TokenType::session, "bob")).allowed);
+    EXPECT_FALSE(core_->authenticate("c3", "alice", "not-a-token").allowed);
+    EXPECT_FALSE(
+        core_->authenticate("c4", "alice", token(TokenType::join, "alice", room_a)).allowed);
+    EXPECT_FALSE(core_->authenticate("c5", "bad/name", token(TokenType::session, "bad/name"))
+                     .allowed);
+    EXPECT_FALSE(core_->authenticate("c6", "alice",
+                                     token(TokenType::session, "alice", "", -1, -10))
+                     .allowed);
+}
+
+TEST_F(AccessCoreTest, UserRightsWithoutAdmission)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    EXPECT_TRUE(core_->check_publish(alice, "chat/v1/ctl/create"));
+    EXPECT_TRUE(core_->check_publish(alice, "chat/v1/ctl/whatever"));
+    EXPECT_TRUE(core_->check_publish(alice, "$CONTROL/mqchat/v1"));
+    EXPECT_FALSE(core_->check_publish(alice, "$CONTROL/other/v1"));
+    EXPECT_FALSE(core_->check_publish(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_publish(alice, "chat/v1/rooms/0123456789ab/meta"));
+    EXPECT_FALSE(core_->check_publish(alice, "chat/v1/users/alice/inbox/x"));
+
+    EXPECT_TRUE(core_->check_subscribe(alice, "chat/v1/users/alice/inbox/r1"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "chat/v1/users/bob/inbox/r1"));
+    EXPECT_TRUE(core_->check_subscribe(alice, "chat/v1/rooms/0123456789ab/meta"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$CONTROL/mqchat/v1"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "chat/v1/guest/c1/abcdefabcdefabcdef"));
+    EXPECT_TRUE(core_->check_read(alice, "chat/v1/users/alice/inbox/r1"));
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/users/bob/inbox/r1"));
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+}
+
+TEST_F(AccessCoreTest, WildcardSubscribeGrantedButReadsDenied)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    for (const char* filter : {"#", "+/+/+/+", "chat/#", "chat/v1/rooms/+/msg"}) {
+        EXPECT_TRUE(core_->check_subscribe(alice, filter)) << filter;
+    }
+    EXPECT_FALSE(core_->check_subscribe(alice, "$SYS/#"));
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/users/bob/inbox/x"));
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/ctl/login"));
+    EXPECT_FALSE(core_->check_read(alice, "other/topic"));
+}
+
+TEST_F(AccessCoreTest, SharedSubscriptionIsDecidedOnTheInnerFilter)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    EXPECT_TRUE(core_->check_subscribe(alice, "$share/g/chat/v1/users/alice/inbox/x"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/chat/v1/users/bob/inbox/x"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/$CONTROL/mqchat/v1"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share//chat/v1/users/alice/inbox/x"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g"));
+}
+
+TEST_F(AccessCoreTest, PresentingJoinTokenAdmitsClientId)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ControlResult r = core_->handle_control(alice, present_payload(token(TokenType::join, "alice",
+                                                                         room_a)));
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.room, room_a);
+    EXPECT_TRUE(core_->check_subscribe(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_TRUE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_TRUE(core_->check_publish(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_publish(alice, "chat/v1/rooms/0123456789ab/msg", true));
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/rooms/ba9876543210/msg"));
+
+    // Another client id of the same user is not admitted.
+    Connection alice2 = login(*core_, "c2", "alice");
+    EXPECT_FALSE(core_->check_read(alice2, "chat/v1/rooms/0123456789ab/msg"));
+}
+
+TEST_F(AccessCoreTest, RefusesJoinTokenOfAnotherUser)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ControlResult r =
+        core_->handle_control(alice, present_payload(token(TokenType::join, "bob", room_a)));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "token_of_another_user");
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+}
+
+TEST_F(AccessCoreTest, RefusesExpiredJoinToken)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ControlResult r = core_->handle_control(
+        alice, present_payload(token(TokenType::join, "alice", room_a, -1, -5)));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "token_expired");
+}
+
+TEST_F(AccessCoreTest, AdmissionEndsWhenJoinTokenExpires)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ASSERT_TRUE(core_->handle_control(
+                         alice, present_payload(token(TokenType::join, "alice", room_a, -1, 60)))
+                    .ok);
+    now_ms_ += 61'000;
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+}
+
+TEST_F(AccessCoreTest, RefusesSessionTokenAsJoinToken)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ControlResult r =
+        core_->handle_control(alice, present_payload(token(TokenType::session, "alice")));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "token_wrong_type");
+}
+
+TEST_F(AccessCoreTest, GuestsAndGarbageCannotPresent)
+{
+    Connection guest = core_->connection_for("g1", "");
+    EXPECT_EQ(core_->handle_control(guest, present_payload(token(TokenType::join, "alice",
+                                                                 room_a)))
+                  .error,
+              "not_a_user");
+    Connection alice = login(*core_, "c1", "alice");
+    EXPECT_EQ(core_->handle_control(alice, "nope").error, "bad_json");
+    EXPECT_EQ(core_->handle_control(alice, R"({"op":"dance"})").error, "unknown_op");
+    EXPECT_EQ(core_->handle_control(alice, R"({"op":"present"})").error, "bad_request");
+}
+
+TEST_F(AccessCoreTest, OnlyServiceMayRevoke)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ControlResult r = core_->handle_control(alice, revoke_payload(room_a, "bob", now_ms_));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "not_the_service");
+}
+
+TEST_F(AccessCoreTest, RevocationDropsAdmissionAndRefusesOlderTokens)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    std::string old_token = token(TokenType::join, "alice", room_a);
+    ASSERT_TRUE(core_->handle_control(alice, present_payload(old_token)).ok);
+
+    now_ms_ += 1000;
+    ASSERT_TRUE(core_->handle_control(service(), revoke_payload(room_a, "alice", now_ms_)).ok);
+    EXPECT_FALSE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_FALSE(core_->check_publish(alice, "chat/v1/rooms/0123456789ab/msg"));
+    EXPECT_EQ(core_->handle_control(alice, present_payload(old_token)).error, "revoked");
+
+    // A token issued after the revocation works again.
+    now_ms_ += 1000;
+    EXPECT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a)))
+            .ok);
+    EXPECT_TRUE(core_->check_read(alice, "chat/v1/rooms/0123456789ab/msg"));
+}
+
+TEST_F(AccessCoreTest, WildcardRevocationCoversEveryUserOfTheRoom)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    Connection bob = login(*core_, "c2", "bob");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
+    ASSERT_TRUE(
+        core_->handle_control(bob, present_payload(token(TokenType::join, "bob", room_a))).ok);
+    ASSERT_TRUE(
+        core_->handle_control(bob, present_payload(token(TokenType::join, "bob", room_b))).ok);
+    now_ms_ += 1;
+    ASSERT_TRUE(core_->handle_control(service(), revoke_payload(room_a, "*", now_ms_)).ok);
+    EXPECT_FALSE(core_->is_admitted("c1", "alice", room_a));
+    EXPECT_FALSE(core_->is_admitted("c2", "bob", room_a));
+    EXPECT_TRUE(core_->is_admitted("c2", "bob", room_b));
+}
+
+TEST_F(AccessCoreTest, RefusesClientIdTakeoverByAnotherUser)
+{
+    login(*core_, "shared-id", "alice");
+    EXPECT_FALSE(
+        core_->authenticate("shared-id", "bob", token(TokenType::session, "bob")).allowed);
+    EXPECT_FALSE(core_->authenticate("shared-id", "", "").allowed);
+    // The same user may reconnect with it.
+    EXPECT_TRUE(
+        core_->authenticate("shared-id", "alice", token(TokenType::session, "alice")).allowed);
+}
+
+TEST_F(AccessCoreTest, ClientIdWithAdmissionsStaysWithItsUserAfterDisconnect)
+{
+    Connection alice = login(*core_, "cid", "alice");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
+    core_->disconnected("cid", "alice");
+    EXPECT_FALSE(core_->authenticate("cid", "bob", token(TokenType::session, "bob")).allowed);
+
+    // Without admissions the id is free again once disconnected.
+    login(*core_, "plain", "alice");
+    core_->disconnected("plain", "alice");
+    EXPECT_TRUE(core_->authenticate("plain", "bob", token(TokenType::session, "bob")).allowed);
+}
+
+TEST_F(AccessCoreTest, UserMayReuseAGuestClientId)
+{
+    ASSERT_TRUE(core_->authenticate("app-1", "", "").allowed);
+    login(*core_, "app-1", "alice");
+    // The guest's late disconnect must not release alice's hold on the id.
+    core_->disconnected("app-1", "");
+    EXPECT_FALSE(core_->authenticate("app-1", "bob", token(TokenType::session, "bob")).allowed);
+}
+
+TEST_F(AccessCoreTest, StampsRoomMessagesWithPerRoomSequence)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    auto first = core_->stamp(alice, "chat/v1/rooms/0123456789ab/msg", 111);
+    ASSERT_EQ(first.size(), 3u);
+    EXPECT_EQ(first[0], Property("sender", "alice"));
+    EXPECT_EQ(first[1], Property("seq", "1"));
+    EXPECT_EQ(first[2], Property("ts", "111"));
+    EXPECT_EQ(core_->stamp(alice, "chat/v1/rooms/0123456789ab/msg", 112)[1],
+              Property("seq", "2"));
+    EXPECT_EQ(core_->stamp(alice, "chat/v1/rooms/ba9876543210/msg", 113)[1],
+              Property("seq", "1"));
+    EXPECT_EQ(core_->last_seq(room_a), 2);
+}
+
+TEST_F(AccessCoreTest, StampsControlRequests)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    auto props = core_->stamp(alice, "chat/v1/ctl/create", 1);
+    ASSERT_EQ(props.size(), 2u);
+    EXPECT_EQ(props[0], Property("sender", "alice"));
+    EXPECT_EQ(props[1], Property("client-id", "c1"));
+
+    auto guest = core_->stamp(core_->connection_for("g1", ""), "chat/v1/ctl/login", 1);
+    ASSERT_EQ(guest.size(), 1u);
+    EXPECT_EQ(guest[0], Property("client-id", "g1"));
+
+    EXPECT_TRUE(core_->stamp(alice, "chat/v1/users/alice/inbox/x", 1).empty());
+    EXPECT_TRUE(AccessCore::is_stamped_property("sender"));
+    EXPECT_FALSE(AccessCore::is_stamped_property("other"));
+}
+
+TEST_F(AccessCoreTest, StateSurvivesRestart)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    Connection bob = login(*core_, "c2", "bob");
+    std::string alice_old = token(TokenType::join, "alice", room_a);
+    ASSERT_TRUE(core_->handle_control(alice, present_payload(alice_old)).ok);
+    ASSERT_TRUE(
+        core_->handle_control(bob, present_payload(token(TokenType::join, "bob", room_a))).ok);
+    for (int i = 0; i < 5; ++i) {
+        (void)core_->stamp(alice, "chat/v1/rooms/0123456789ab/msg", now_ms_);
+    }
+    now_ms_ += 1;
+    ASSERT_TRUE(core_->handle_control(service(), revoke_payload(room_a, "alice", now_ms_)).ok);
+
+    // A new core over the same folder, as after a broker restart.
+    core_.reset();
+    core_ = make_core();
+    EXPECT_EQ(core_->last_seq(room_a), 5);
+    EXPECT_EQ(core_->stamp(bob, "chat/v1/rooms/0123456789ab/msg", now_ms_)[1],
+              Property("seq", "6"));
+    EXPECT_TRUE(core_->is_admitted("c2", "bob", room_a));
+    EXPECT_FALSE(core_->is_admitted("c1", "alice", room_a));
+    EXPECT_EQ(core_->handle_control(alice, present_payload(alice_old)).error, "revoked");
+
+    // And once more, after the compaction the first restart did.
+    core_.reset();
+    core_ = make_core();
+    EXPECT_EQ(core_->last_seq(room_a), 6);
+    EXPECT_TRUE(core_->is_admitted("c2", "bob", room_a));
+    EXPECT_EQ(core_->handle_control(alice, present_payload(alice_old)).error, "revoked");
+}
+
+TEST_F(AccessCoreTest, ExpiredAdmissionsAreDroppedOnLoad)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ASSERT_TRUE(core_->handle_control(
+                         alice, present_payload(token(TokenType::join, "alice", room_a, -1, 60)))
+                    .ok);
+    now_ms_ += 120'000;
+    core_.reset();
+    core_ = make_core();
+    EXPECT_FALSE(core_->is_admitted("c1", "alice", room_a));
+    // And the id is free for someone else.
+    EXPECT_TRUE(core_->authenticate("c1", "bob", token(TokenType::session, "bob")).allowed);
+}
+
+}  // namespace
+}  // namespace mqchat::access

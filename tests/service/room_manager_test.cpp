@@ -1,0 +1,398 @@
+#include "mqchat/service/room_manager.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "mqchat/names.hpp"
+#include "mqchat/service/data_dir.hpp"
+#include "test_support.hpp"
+
+namespace mqchat::service {
+namespace {
+
+using nlohmann::json;
+
+const Requester guest{"", "guest-client"};
+const Requester alice{"alice", "alice-client"};
+const Requester bob{"bob", "bob-client"};
+
+class RoomManagerTest : public ::testing::Test {
+protected:
+    RoomManagerTest()
+        : files(ensure_data_dir(dir.path())),
+          store(files.database.string()),
+          hasher(testing::test_argon2),
+          signer(TokenSigner::from_pem_file(files.signing_key.string())),
+          verifier(TokenVerifier::from_pem_file(files.public_key.string())),
+          manager(store, hasher, signer, publisher, config(), [this] { return clock.load(); })
+    {
+    }
+
+    static RoomManagerConfig config()
+    {
+        RoomManagerConfig c;
+        c.user_join_failures = {3, std::chrono::milliseconds(60'000)};
+        c.room_join_failures = {5, std::chrono::milliseconds(60'000)};
+        return c;
+    }
+
+    json call_raw(std::string_view op, const Requester& who, std::string_view payload)
+    {
+        const Reply reply = manager.handle(op, who, payload);
+        json body = json::parse(reply.body, nullptr, false);
+        EXPECT_TRUE(body.is_object()) << reply.body;
+        EXPECT_EQ(body.value("ok", false), reply.code == ErrorCode::ok);
+        return body;
+    }
+
+    json call(std::string_view op, const Requester& who, const json& payload)
+    {
+        return call_raw(op, who, payload.dump());
+    }
+
+    static std::string code(const json& reply)
+    {
+        if (reply.value("ok", false)) {
+            return "ok";
+        }
+        return reply["error"]["code"].get<std::string>();
+    }
+
+    void register_user(const std::string& name)
+    {
+        ASSERT_EQ(code(call("register", guest, json{{"user", name}, {"password", "pw-" + name}})),
+                  "ok");
+    }
+
+    json create_book_club()
+    {
+        return call("create", alice, json{{"room", "Book club"}, {"password", "secret"}});
+    }
+
+    testing::TempDir dir;
+    DataDirFiles files;
+    Store store;
+    PasswordHasher hasher;
+    TokenSigner signer;
+    TokenVerifier verifier;
+    testing::FakePublisher publisher;
+    std::atomic<std::int64_t> clock{1'764'800'000'000};
+    RoomManager manager;
+};
+
+// ---------------------------------------------------------------------------
+// Happy path
+
+TEST_F(RoomManagerTest, RegisterLoginCreateJoinLeave)
+{
+    // Register and log in.
+    EXPECT_EQ(call("register", guest, json{{"user", "alice"}, {"password", "pw"}}),
+              (json{{"ok", true}, {"user", "alice"}}));
+    register_user("bob");
+    const json login = call("login", guest, json{{"user", "alice"}, {"password", "pw"}});
+    ASSERT_EQ(code(login), "ok");
+    const auto session =
+        verifier.verify(login["token"].get<std::string>(), TokenType::session, clock / 1000);
+    ASSERT_EQ(session.error, TokenError::ok);
+    EXPECT_EQ(session.claims.user, "alice");
+    EXPECT_EQ(login["expires"], clock / 1000 + 24 * 3600);
+
+    // Create: metadata, join token, retained meta.
+    const json created = create_book_club();
+    ASSERT_EQ(code(created), "ok");
+    const json room = created["room"];
+    const std::string id = room["id"];
+    EXPECT_TRUE(mqchat::is_room_id(id));
+    EXPECT_EQ(room, (json{{"id", id}, {"name", "Book club"}, {"owner", "alice"},
+                          {"protected", true}, {"members", 1}, {"created", clock / 1000}}));
+    const auto join_token =
+        verifier.verify(created["token"].get<std::string>(), TokenType::join, clock / 1000);
+    ASSERT_EQ(join_token.error, TokenError::ok);
+    EXPECT_EQ(join_token.claims.room_id, id);
+    EXPECT_EQ(join_token.claims.user, "alice");
+
+    auto sent = publisher.take();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].topic, "chat/v1/rooms/" + id + "/meta");
+    EXPECT_TRUE(sent[0].retained);
+    EXPECT_EQ(json::parse(sent[0].payload), room);
+
+    // Bob joins: members go to 2.
+    const json joined = call("join", bob, json{{"room", "Book club"}, {"password", "secret"}});
+    ASSERT_EQ(code(joined), "ok");
+    EXPECT_EQ(joined["room"]["members"], 2);
+    const auto bob_token =
+        verifier.verify(joined["token"].get<std::string>(), TokenType::join, clock / 1000);
+    ASSERT_EQ(bob_token.error, TokenError::ok);
+    EXPECT_EQ(bob_token.claims.user, "bob");
+    sent = publisher.take();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(json::parse(sent[0].payload)["members"], 2);
+
+    // Bob leaves: a revocation newer than his token, then meta with 1 member.
+    const json left = call("leave", bob, json{{"room", "Book club"}});
+    ASSERT_EQ(code(left), "ok");
+    EXPECT_EQ(left["room"]["members"], 1);
+    sent = publisher.take();
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0].topic, "$CONTROL/mqchat/v1");
+    EXPECT_FALSE(sent[0].retained);
+    const json revoke = json::parse(sent[0].payload);
+    EXPECT_EQ(revoke["op"], "revoke");
+    EXPECT_EQ(revoke["room"], id);
+    EXPECT_EQ(revoke["user"], "bob");
+    EXPECT_GT(revoke["before_ms"].get<std::int64_t>(), bob_token.claims.issued_ms);
+    EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + id + "/meta");
+    EXPECT_EQ(json::parse(sent[1].payload)["members"], 1);
+
+    // A second leave is refused.
+    EXPECT_EQ(code(call("leave", bob, json{{"room", "Book club"}})), "not_member");
+}
+
+TEST_F(RoomManagerTest, WhoamiNamesTheRequester)
+{
+    EXPECT_EQ(call_raw("whoami", alice, "{}"), (json{{"ok", true}, {"user", "alice"}}));
+}
+
+TEST_F(RoomManagerTest, TokensAreStampedStrictlyIncreasing)
+{
+    register_user("alice");
+    // The clock stands still; issued_ms must still move.
+    std::int64_t last = 0;
+    for (int i = 0; i < 3; ++i) {
+        const json login = call("login", guest, json{{"user", "alice"}, {"password", "pw-alice"}});
+        const auto token = verifier.verify(login["token"].get<std::string>(), TokenType::session,
+                                           clock / 1000);
+        EXPECT_GT(token.claims.issued_ms, last);
+        last = token.claims.issued_ms;
+    }
+}
+
+TEST_F(RoomManagerTest, JoinIsIdempotentForMembers)
+{
+    register_user("alice");
+    ASSERT_EQ(code(create_book_club()), "ok");
+    publisher.take();
+    const json again = call("join", alice, json{{"room", "Book club"}, {"password", "secret"}});
+    EXPECT_EQ(code(again), "ok");
+    EXPECT_EQ(again["room"]["members"], 1);
+    EXPECT_TRUE(publisher.take().empty());
+}
+
+TEST_F(RoomManagerTest, RepublishesAllRoomMeta)
+{
+    register_user("alice");
+    ASSERT_EQ(code(create_book_club()), "ok");
+    ASSERT_EQ(code(call("create", alice, json{{"room", "Chess"}, {"password", "x"}})), "ok");
+    publisher.take();
+
+    manager.publish_all_meta();
+    const auto sent = publisher.take();
+    ASSERT_EQ(sent.size(), 2u);
+    for (const auto& p : sent) {
+        EXPECT_TRUE(p.retained);
+        EXPECT_EQ(p.payload.find("argon2"), std::string::npos);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Errors, in validation order
+
+TEST_F(RoomManagerTest, RefusesOversizedPayload)
+{
+    const std::string big = R"({"user":"alice","password":")" +
+                            std::string(limits::max_control_payload, 'a') + "\"}";
+    EXPECT_EQ(code(call_raw("register", guest, big)), "payload_too_large");
+    // Size comes before everything, even an unknown op.
+    EXPECT_EQ(code(call_raw("nope", guest, big)), "payload_too_large");
+}
+
+TEST_F(RoomManagerTest, RefusesMalformedJson)
+{
+    for (std::string_view bad : {"", "{", "not json", "[1,2]", "\"str\"", "42", "null",
+                                 "{\"user\":\"a\",}"}) {
+        EXPECT_EQ(code(call_raw("register", guest, bad)), "bad_json") << bad;
+    }
+}
+
+TEST_F(RoomManagerTest, RefusesUnknownOp)
+{
+    EXPECT_EQ(code(call_raw("delete_everything", alice, "{}")), "unknown_op");
+    EXPECT_EQ(code(call_raw("", guest, "{}")), "unknown_op");
+}
+
+TEST_F(RoomManagerTest, GuestMayOnlyRegisterOrLogin)
+{
+    for (auto op : {"create", "join", "leave", "whoami"}) {
+        EXPECT_EQ(code(call(op, guest, json{{"room", "x"}, {"password", "y"}})),
+                  "not_authenticated")
+            << op;
+    }
+}
+
+TEST_F(RoomManagerTest, RefusesMissingOrWrongTypedFields)
+{
+    EXPECT_EQ(code(call("register", guest, json{{"user", "alice"}})), "bad_request");
+    EXPECT_EQ(code(call("register", guest, json{{"user", 7}, {"password", "x"}})), "bad_request");
+    EXPECT_EQ(code(call("login", guest, json{{"user", "alice"}, {"password", nullptr}})),
+              "bad_request");
+    EXPECT_EQ(code(call("create", alice, json{{"room", json::array()}, {"password", "x"}})),
+              "bad_request");
+    EXPECT_EQ(code(call("join", alice, json{{"password", "x"}})), "bad_request");
+    EXPECT_EQ(code(call("leave", alice, json{{"room", true}})), "bad_request");
+}
+
+TEST_F(RoomManagerTest, RefusesInvalidUtf8WithoutEchoingIt)
+{
+    const std::string raw = "{\"room\":\"caf\xc3\x28\",\"password\":\"x\"}";
+    const Reply reply = manager.handle("create", alice, raw);
+    EXPECT_EQ(reply.code, ErrorCode::invalid_utf8);
+    EXPECT_EQ(reply.body.find('\xc3'), std::string::npos);
+
+    // An escaped NUL parses as JSON but is not an acceptable string.
+    EXPECT_EQ(code(call_raw("create", alice, R"({"room":"a\u0000b","password":"x"})")),
+              "invalid_utf8");
+    EXPECT_EQ(code(call_raw("register", guest, R"({"user":"bob","password":"a\u0000"})")),
+              "invalid_utf8");
+}
+
+TEST_F(RoomManagerTest, RefusesInvalidNames)
+{
+    for (std::string name : std::vector<std::string>{"", "a/b", "a+b", "a#b", "$sys", "-lead", "has space",
+                             std::string(33, 'a'), std::string("tab\t")}) {
+        EXPECT_EQ(code(call("register", guest, json{{"user", name}, {"password", "x"}})),
+                  "invalid_name")
+            << name;
+    }
+    for (std::string room : std::vector<std::string>{"", "a/b", "a+b", "x#", "$room", " lead", "trail ",
+                             std::string("bell\x07"), std::string(65, 'r')}) {
+        EXPECT_EQ(code(call("create", alice, json{{"room", room}, {"password", "x"}})),
+                  "invalid_name")
+            << room;
+    }
+}
+
+TEST_F(RoomManagerTest, RefusesWeakPasswords)
+{
+    EXPECT_EQ(code(call("register", guest, json{{"user", "alice"}, {"password", ""}})),
+              "weak_password");
+    EXPECT_EQ(code(call("create", alice,
+                        json{{"room", "Big"}, {"password", std::string(1025, 'p')}})),
+              "weak_password");
+}
+
+TEST_F(RoomManagerTest, RefusesDuplicateUser)
+{
+    register_user("alice");
+    EXPECT_EQ(code(call("register", guest, json{{"user", "alice"}, {"password", "other"}})),
+              "user_exists");
+}
+
+TEST_F(RoomManagerTest, LoginFailsTheSameForUnknownUserAndWrongPassword)
+{
+    register_user("alice");
+    const json unknown = call("login", guest, json{{"user", "nobody"}, {"password", "pw"}});
+    const json wrong = call("login", guest, json{{"user", "alice"}, {"password", "wrong"}});
+    EXPECT_EQ(code(unknown), "bad_credentials");
+    EXPECT_EQ(unknown, wrong);
+}
+
+TEST_F(RoomManagerTest, RefusesExistingRoom)
+{
+    register_user("alice");
+    ASSERT_EQ(code(create_book_club()), "ok");
+    EXPECT_EQ(code(call("create", bob, json{{"room", "Book club"}, {"password", "z"}})),
+              "room_exists");
+}
+
+TEST_F(RoomManagerTest, RefusesUnknownRoom)
+{
+    EXPECT_EQ(code(call("join", bob, json{{"room", "Nowhere"}, {"password", "z"}})),
+              "no_such_room");
+    EXPECT_EQ(code(call("leave", bob, json{{"room", "Nowhere"}})), "no_such_room");
+}
+
+TEST_F(RoomManagerTest, RefusesWrongRoomPassword)
+{
+    register_user("alice");
+    ASSERT_EQ(code(create_book_club()), "ok");
+    publisher.take();
+    const json reply = call("join", bob, json{{"room", "Book club"}, {"password", "guess"}});
+    EXPECT_EQ(code(reply), "wrong_password");
+    EXPECT_FALSE(reply.contains("token"));
+    EXPECT_TRUE(publisher.take().empty());
+    EXPECT_EQ(code(call("leave", bob, json{{"room", "Book club"}})), "not_member");
+}
+
+TEST_F(RoomManagerTest, RateLimitsFailedJoinsPerUserAndRoom)
+{
+    register_user("alice");
+    register_user("bob");
+    register_user("carol");
+    ASSERT_EQ(code(create_book_club()), "ok");
+    const json wrong = {{"room", "Book club"}, {"password", "guess"}};
+    const json right = {{"room", "Book club"}, {"password", "secret"}};
+
+    // Three failures (the test limit), then even the right password is refused.
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(code(call("join", bob, wrong)), "wrong_password");
+    }
+    EXPECT_EQ(code(call("join", bob, right)), "rate_limited");
+
+    // Other users are not blocked by bob's failures...
+    EXPECT_EQ(code(call("join", alice, right)), "ok");
+
+    // ...until the room-wide limit (5) is reached.
+    const Requester carol{"carol", "carol-client"};
+    EXPECT_EQ(code(call("join", carol, wrong)), "wrong_password");
+    EXPECT_EQ(code(call("join", carol, wrong)), "wrong_password");
+    EXPECT_EQ(code(call("join", alice, right)), "rate_limited");
+
+    // The window passes.
+    clock += 61'000;
+    EXPECT_EQ(code(call("join", bob, right)), "ok");
+}
+
+TEST_F(RoomManagerTest, SuccessfulJoinsDoNotCountTowardTheLimit)
+{
+    register_user("alice");
+    register_user("bob");
+    ASSERT_EQ(code(create_book_club()), "ok");
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(code(call("join", bob, json{{"room", "Book club"}, {"password", "secret"}})),
+                  "ok");
+    }
+}
+
+TEST_F(RoomManagerTest, StaysUsableAfterEveryBadRequest)
+{
+    const std::string junk[] = {"", "{", "\xff\xfe", "[]", std::string(20000, '{'),
+                                R"({"user":1})", R"({"room":"a/b","password":"x"})"};
+    for (const auto& payload : junk) {
+        // whoami takes no fields, so only the junk that is not an object fails it.
+        for (auto op : {"register", "login", "create", "join", "leave", "x"}) {
+            const Reply reply = manager.handle(op, alice, payload);
+            EXPECT_NE(reply.code, ErrorCode::ok);
+            EXPECT_NE(reply.code, ErrorCode::internal_error) << op;
+        }
+    }
+    register_user("alice");
+    EXPECT_EQ(code(create_book_club()), "ok");
+}
+
+TEST_F(RoomManagerTest, RepliesNeverContainHashesOrPasswords)
+{
+    register_user("alice");
+    const json created = create_book_club();
+    const std::string text = created.dump();
+    EXPECT_EQ(text.find("argon2"), std::string::npos);
+    EXPECT_EQ(text.find("secret"), std::string::npos);
+    EXPECT_FALSE(created["room"].contains("password_hash"));
+}
+
+}  // namespace
+}  // namespace mqchat::service

@@ -1,0 +1,122 @@
+#include "mqchat/service/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace mqchat::service {
+namespace {
+
+RoomRecord book_club()
+{
+    RoomRecord room;
+    room.id = "3f9a0c61d2b4";
+    room.name = "Book club";
+    room.owner = "alice";
+    room.password_hash = "$argon2id$v=19$m=1024,t=1,p=1$x$y";
+    room.created = 1764800000;
+    return room;
+}
+
+class StoreTest : public ::testing::Test {
+protected:
+    testing::TempDir dir;
+    std::string path = (dir.path() / "mqchat.db").string();
+};
+
+TEST_F(StoreTest, AppliesAllMigrations)
+{
+    Store store(path);
+    EXPECT_EQ(store.schema_version(), 2);
+}
+
+TEST_F(StoreTest, ReopeningKeepsDataAndSchemaVersion)
+{
+    {
+        Store store(path);
+        ASSERT_TRUE(store.add_user("alice", "h1", 1));
+    }
+    Store again(path);
+    EXPECT_EQ(again.schema_version(), 2);
+    EXPECT_EQ(again.user_hash("alice"), "h1");
+}
+
+TEST_F(StoreTest, RefusesDuplicateUser)
+{
+    Store store(path);
+    EXPECT_TRUE(store.add_user("alice", "h1", 1));
+    EXPECT_FALSE(store.add_user("alice", "h2", 2));
+    EXPECT_EQ(store.user_hash("alice"), "h1");
+    EXPECT_FALSE(store.user_hash("bob"));
+}
+
+TEST_F(StoreTest, AddsRoomWithOwnerAsMember)
+{
+    Store store(path);
+    ASSERT_TRUE(store.add_user("alice", "h", 1));
+    ASSERT_TRUE(store.add_room(book_club(), 1000));
+
+    const auto found = store.find_room_by_name("Book club");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->id, "3f9a0c61d2b4");
+    EXPECT_EQ(found->owner, "alice");
+    EXPECT_TRUE(found->listed);
+    EXPECT_EQ(found->description, "");
+    EXPECT_TRUE(store.is_member(found->id, "alice"));
+    EXPECT_EQ(store.member_count(found->id), 1);
+    EXPECT_TRUE(store.find_room_by_id("3f9a0c61d2b4"));
+}
+
+TEST_F(StoreTest, RefusesDuplicateRoomName)
+{
+    Store store(path);
+    ASSERT_TRUE(store.add_user("alice", "h", 1));
+    ASSERT_TRUE(store.add_room(book_club(), 1000));
+
+    RoomRecord other = book_club();
+    other.id = "000000000001";
+    EXPECT_FALSE(store.add_room(other, 1000));
+    EXPECT_FALSE(store.find_room_by_id("000000000001"));
+    EXPECT_EQ(store.rooms().size(), 1u);
+}
+
+TEST_F(StoreTest, MembershipIsIdempotentAndRemovable)
+{
+    Store store(path);
+    ASSERT_TRUE(store.add_user("alice", "h", 1));
+    ASSERT_TRUE(store.add_user("bob", "h", 1));
+    ASSERT_TRUE(store.add_room(book_club(), 1000));
+    const std::string id = book_club().id;
+
+    EXPECT_TRUE(store.add_member(id, "bob", MemberRole::member, 2000));
+    EXPECT_FALSE(store.add_member(id, "bob", MemberRole::member, 3000));
+    EXPECT_EQ(store.member_count(id), 2);
+
+    EXPECT_TRUE(store.remove_member(id, "bob"));
+    EXPECT_FALSE(store.remove_member(id, "bob"));
+    EXPECT_FALSE(store.is_member(id, "bob"));
+    EXPECT_EQ(store.member_count(id), 1);
+}
+
+TEST_F(StoreTest, ForeignKeysRefuseMembersOfMissingRooms)
+{
+    Store store(path);
+    ASSERT_TRUE(store.add_user("bob", "h", 1));
+    EXPECT_THROW(store.add_member("ffffffffffff", "bob", MemberRole::member, 1), StoreError);
+}
+
+TEST_F(StoreTest, StoresNamesWithQuotesVerbatim)
+{
+    Store store(path);
+    const std::string tricky = "x'); DROP TABLE users; --";
+    ASSERT_TRUE(store.add_user("alice", tricky, 1));
+    EXPECT_EQ(store.user_hash("alice"), tricky);
+}
+
+TEST(Store, OpenFailsOnAnUnwritablePath)
+{
+    EXPECT_THROW(Store("/nonexistent-dir/for/sure/mqchat.db"), StoreError);
+}
+
+}  // namespace
+}  // namespace mqchat::service
