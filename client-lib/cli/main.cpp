@@ -58,6 +58,7 @@ private:
     void ensure_session();
     void print_message(const mqchat::client::Message& message);
     void print_room(const std::string& action, const mqchat::client::RoomInfo& room);
+    void announce_listening();
     int listen();
     int chat();
 
@@ -221,6 +222,14 @@ int Cli::run()
     return 0;
 }
 
+// Tells the person (and scripts waiting on stderr) that the subscription is
+// granted, so anything sent from now on will be shown.
+void Cli::announce_listening()
+{
+    std::lock_guard lock(out_mutex_);
+    std::cerr << "mqchat: listening to room \"" << options_.room << "\"" << std::endl;
+}
+
 // Prints messages until --count arrived, --timeout passed or Ctrl-C.
 int Cli::listen()
 {
@@ -240,6 +249,7 @@ int Cli::listen()
         arrived.notify_all();
     });
     client_->enter_room(options_.room);
+    announce_listening();
 
     auto deadline = std::chrono::steady_clock::time_point::max();
     if (options_.timeout) {
@@ -271,6 +281,7 @@ int Cli::chat()
     ensure_session();
     client_->on_message([this](const mqchat::client::Message& m) { print_message(m); });
     client_->enter_room(options_.room);
+    announce_listening();
 
     std::string line;
     while (!interrupted && std::getline(std::cin, line)) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -29,6 +30,7 @@ struct Options {
     std::size_t workers = 4;
     std::string log_level = "info";
     bool init_only = false;
+    std::string ready_file;
 };
 
 // Paho speaks tcp:// and ssl://; people and the docs say mqtt:// and mqtts://.
@@ -71,6 +73,13 @@ int run(const Options& options)
     config.service_user = options.service_user;
     config.secret = read_service_secret(files.service_secret);
     config.workers = options.workers;
+    if (!options.ready_file.empty()) {
+        // Scripts and tests wait for this file instead of guessing a delay.
+        config.on_ready = [path = options.ready_file] {
+            std::ofstream(path) << "ready\n";
+            spdlog::info("room_manager: ready ready_file={}", path);
+        };
+    }
 
     Service service(config);
     RoomManager manager(store, hasher, signer, service.publisher());
@@ -120,6 +129,8 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_flag("--init-only", options.init_only,
                  "create the data folder, keys and secret, then exit");
+    app.add_option("--ready-file", options.ready_file,
+                   "file to create once control requests are being answered");
     CLI11_PARSE(app, argc, argv);
 
     spdlog::set_level(spdlog::level::from_str(options.log_level));

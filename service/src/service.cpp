@@ -162,14 +162,26 @@ void Service::on_connected()
                  config_.client_id);
 
     // Clean start: the broker forgot our subscription, so subscribe on every connect.
+    mqtt::token_ptr subscribed;
     try {
-        client_->subscribe(std::string(control_subscription), 1);
+        subscribed = client_->subscribe(std::string(control_subscription), 1);
     } catch (const std::exception& e) {
         spdlog::error("service: subscribe failed error={}", e.what());
     }
 
-    // The store walk and the publishes run on a worker, not on Paho's thread.
-    if (!pool_->try_submit([this] { manager_->publish_all_meta(); })) {
+    // Waiting for the SUBACK, the store walk and the publishes run on a
+    // worker, not on Paho's callback thread.
+    const bool queued = pool_->try_submit([this, subscribed] {
+        if (subscribed && !subscribed->wait_for(std::chrono::seconds(10))) {
+            spdlog::warn("service: no SUBACK for the control topics within 10 s");
+            return;
+        }
+        manager_->publish_all_meta();
+        if (!ready_signalled_.exchange(true) && config_.on_ready) {
+            config_.on_ready();
+        }
+    });
+    if (!queued) {
         spdlog::warn("service: queue full, room metadata not republished");
     }
 }

@@ -37,8 +37,10 @@ fi
 sub -V 5 -u mallory -P "$mallory_token" -t '#' -t 'chat/#' -t '+/+/+/+' \
     -t 'chat/v1/rooms/+/msg' -t "\$share/g/$room_topic" -W 8 -v \
     >"$TEST_DIR/mallory5.out" 2>&1 &
+mallory5_pid=$!
 sub -V 311 -u mallory -P "$mallory_token" -t '#' -t '+/+/+/+' -W 8 -v \
     >"$TEST_DIR/mallory311.out" 2>&1 &
+mallory311_pid=$!
 
 # Alice listens through the library.
 mqchat --user alice --json listen Vault --count 2 --timeout 15 \
@@ -52,12 +54,20 @@ pub -V 5 -q 1 -t "$room_topic" -m '{"id":"anon00000000000000","text":"from nobod
 pub -V 311 -q 1 -t "$room_topic" -m '{"id":"anon11111111111111","text":"from nobody 311"}' || true
 pub -V 5 -q 1 -u mallory -P "$mallory_token" -t "$room_topic" \
     -m '{"id":"mall00000000000000","text":"from mallory"}' || true
-pub -V 5 -q 1 -u alice -P "$alice_token" -t "$room_topic" \
+# Alice's raw connection is a member only after presenting her join token
+# (from the CLI's saved state) under the client id it then publishes with.
+alice_join=$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["rooms"]["Vault"]["token"])' "$MQCHAT_HOME"/*/alice.json)
+pub -V 5 -q 1 -i alice-raw -u alice -P "$alice_token" -t '$CONTROL/mqchat/v1' \
+    -m "{\"op\":\"present\",\"token\":\"$alice_join\"}"
+pub -V 5 -q 1 -i alice-raw -u alice -P "$alice_token" -t "$room_topic" \
     -D publish user-property sender mallory -D publish user-property seq 999999 \
     -m '{"id":"forg00000000000000","text":"forged sender"}'
 mqchat --user alice send Vault "the secret plan"
 wait "$alice_pid" || fail "alice's listen failed: $(cat "$TEST_DIR/alice.err")"
-wait
+# The attackers' subscriptions end by themselves after -W seconds.
+wait "$mallory5_pid" "$mallory311_pid" || true
 
 python3 - "$TEST_DIR/alice.out" <<'PY' || fail "alice saw the wrong messages: $(cat "$TEST_DIR/alice.out")"
 import json, sys
@@ -69,6 +79,9 @@ assert msgs[0]["seq"] != 999999 and msgs[1]["seq"] == msgs[0]["seq"] + 1, msgs
 PY
 
 for f in mallory5.out mallory311.out; do
+    # The wildcard subscriptions were live: they got what a user may read.
+    grep -q "chat/v1/rooms/$room_id/meta" "$TEST_DIR/$f" ||
+        fail "mallory's subscription got nothing at all ($f): $(cat "$TEST_DIR/$f")"
     if grep -q -e "secret plan" -e "forged sender" -e "$room_topic" "$TEST_DIR/$f"; then
         fail "mallory read the room ($f): $(cat "$TEST_DIR/$f")"
     fi

@@ -40,13 +40,8 @@ secret=$(cat "$work/service-secret")
 port=$(free_port)
 ws_port=$(free_port)
 sed -e "s|@MQTT_PORT@|$port|g" -e "s|@WS_PORT@|$ws_port|g" -e "s|@BIND@|127.0.0.1|g" \
-    -e "s|@PLUGIN_PATH@|$plugin|g" -e "s|@DATA_DIR@|$work|g" \
+    -e "s|@PLUGIN_PATH@|$plugin|g" -e "s|@DATA_DIR@|$work|g" -e "s|@RUN_USER@|$(id -un)|g" \
     "$template" > "$work/mosquitto/mosquitto.conf"
-# As root, mosquitto would switch to the `mosquitto` user, which cannot
-# enter this private temp folder; keep the current user instead.
-if [[ $(id -u) -eq 0 ]]; then
-    echo "user root" >> "$work/mosquitto/mosquitto.conf"
-fi
 
 timeout 90 mosquitto -c "$work/mosquitto/mosquitto.conf" > "$work/broker.log" 2>&1 &
 broker_pid=$!

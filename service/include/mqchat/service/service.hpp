@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,9 @@ struct ServiceConfig {
     std::string client_id;  // empty: "mqchat-room-manager-<random hex>"
     std::size_t workers = 4;
     std::size_t queue_capacity = 256;
+    // Called once, on a worker thread, when the first subscription to the
+    // control topics is acknowledged: from then on requests are answered.
+    std::function<void()> on_ready;
 };
 
 // Shared subscription used for control requests, so several managers can run.
@@ -78,6 +82,7 @@ private:
     std::mutex wait_mutex_;
     std::condition_variable wake_;
     std::thread connector_;
+    std::atomic<bool> ready_signalled_{false};
     bool stopped_ = false;
 };
 
