@@ -284,7 +284,12 @@ RoomInfo Client::Impl::create_or_join(std::string_view op, const std::string& na
     RoomInfo room = detail::room_info_from_json(reply["room"]);
 
     // Key by the name the caller used, which is how later calls find it.
+    // The new token has not been shown to the broker yet.
     options_.tokens->set_join_token(name, {room.id, reply["token"].get<std::string>()});
+    {
+        std::lock_guard lock(rooms_mutex_);
+        presented_.erase(room.id);
+    }
     log(LogLevel::info, std::string(op) + " room=" + room.id);
     return room;
 }

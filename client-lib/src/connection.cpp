@@ -53,7 +53,9 @@ void Connection::connect(const mqtt::connect_options& options, std::chrono::mill
             throw_timeout("connect");
         }
     } catch (const mqtt::exception& e) {
-        int rc = e.get_reason_code();
+        // Paho C++ 1.2 reports a refused CONNACK's reason code as the
+        // exception's return code and leaves the reason code at 0.
+        int rc = e.get_reason_code() != 0 ? e.get_reason_code() : e.get_return_code();
         bool refused = rc == rc_bad_credentials || rc == rc_not_authorized ||
                        rc == rc_banned || rc == rc_bad_auth_method;
         log(LogLevel::warning, "connect failed client=" + client_id_ + " reason=" +

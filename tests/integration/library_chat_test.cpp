@@ -607,18 +607,15 @@ TEST_F(LibraryChat, GuestCannotPublishIntoARoomAndBadPasswordsCannotConnect)
 }
 
 // ---------------------------------------------------------------------------
-// Known library bugs. These two fail today and are disabled so that the
-// suite guards everything else; run them with --gtest_also_run_disabled_tests
-// and drop the DISABLED_ prefix once client-lib is fixed.
+// Regression tests for two library bugs this suite found.
 // ---------------------------------------------------------------------------
 
 // Client::connect documents not_authenticated when the broker refuses the
 // stored session token, so an application knows to log in again instead of
-// retrying the network. Disabled because client-lib/src/connection.cpp reads
-// only mqtt::exception::get_reason_code(), which Paho 1.2 leaves at 0 for a
-// refusing CONNACK (the 0x87 is in get_return_code()), so this reports
-// connect_failed.
-TEST_F(LibraryChat, DISABLED_RefusedSessionTokenIsReportedAsNotAuthenticated)
+// retrying the network. Paho 1.2 leaves mqtt::exception::get_reason_code()
+// at 0 for a refusing CONNACK (the 0x87 is in get_return_code()); reading
+// only the former reported connect_failed.
+TEST_F(LibraryChat, RefusedSessionTokenIsReportedAsNotAuthenticated)
 {
     // A client whose token store holds a token the broker cannot verify.
     auto tokens = std::make_shared<MemoryTokenStore>();
@@ -632,13 +629,10 @@ TEST_F(LibraryChat, DISABLED_RefusedSessionTokenIsReportedAsNotAuthenticated)
 
 // After a join token was refused on a connection, joining again stores a
 // fresh token, and send() (which presents a token only for rooms it has not
-// presented on this connection) must present the fresh one. Disabled
-// because Client::Impl::present() marks the room as presented even though
-// the plugin ignored the token, and create_or_join() does not clear that
-// mark, so send() keeps failing with not_admitted until enter_room() or a
-// reconnect. The same happens after a join token expires and the user joins
-// again.
-TEST_F(LibraryChat, DISABLED_SendPresentsTheFreshJoinTokenAfterARefusedOne)
+// presented on this connection) must present the fresh one. The room used
+// to stay marked as presented after the plugin ignored the old token, so
+// send() failed with not_admitted until enter_room() or a reconnect.
+TEST_F(LibraryChat, SendPresentsTheFreshJoinTokenAfterARefusedOne)
 {
     // Alice listens in her room; bob holds a token the broker refuses.
     auto users = make_alice_and_bob();
