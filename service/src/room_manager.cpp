@@ -127,6 +127,7 @@ RoomManager::RoomManager(Store& store, const PasswordHasher& hasher, const Token
       clock_(clock ? std::move(clock) : Clock([] { return now_millis(); })),
       user_failures_(config.user_join_failures),
       room_failures_(config.room_join_failures),
+      login_failures_(config.login_failures),
       dummy_hash_(hasher.hash("mqchat: nobody has this password"))
 {
 }
@@ -214,10 +215,17 @@ Reply RoomManager::do_login(const Request& request)
     if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
     if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
 
+    // Refuse a guesser before spending an Argon2 verify on them.
+    if (login_failures_.blocked(user, clock_())) {
+        spdlog::warn("room_manager: op=login user={} result=rate_limited", user);
+        return error_reply(ErrorCode::rate_limited);
+    }
+
     // Unknown users cost one verify too, so timing does not reveal who exists.
     const auto stored = store_.user_hash(user);
     const bool matches = hasher_.verify(stored ? *stored : dummy_hash_, password);
     if (!stored || !matches) {
+        login_failures_.record_failure(user, clock_());
         spdlog::info("room_manager: op=login user={} result=bad_credentials", user);
         return error_reply(ErrorCode::bad_credentials);
     }

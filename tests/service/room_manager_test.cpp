@@ -357,6 +357,19 @@ TEST_F(RoomManagerTest, RateLimitsFailedJoinsPerUserAndRoom)
     EXPECT_EQ(code(call("join", bob, right)), "ok");
 }
 
+TEST_F(RoomManagerTest, RateLimitsFailedLoginsPerAccount)
+{
+    register_user("alice");
+    const json wrong = {{"user", "alice"}, {"password", "guess"}};
+    const json right = {{"user", "alice"}, {"password", "pw-alice"}};
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(code(call("login", guest, wrong)), "bad_credentials");
+    }
+    EXPECT_EQ(code(call("login", guest, right)), "rate_limited");
+    clock += 61'000;
+    EXPECT_EQ(code(call("login", guest, right)), "ok");
+}
+
 TEST_F(RoomManagerTest, SuccessfulJoinsDoNotCountTowardTheLimit)
 {
     register_user("alice");

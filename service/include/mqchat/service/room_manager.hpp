@@ -25,6 +25,8 @@ struct RoomManagerConfig {
     // Failed joins per (user, room), and per room from anyone.
     RateLimit user_join_failures{5, std::chrono::milliseconds(60'000)};
     RateLimit room_join_failures{20, std::chrono::milliseconds(60'000)};
+    // Failed logins per account name, whoever tries.
+    RateLimit login_failures{10, std::chrono::milliseconds(60'000)};
 };
 
 // A reply ready to publish: `body` is the JSON text, `code` the outcome
@@ -99,6 +101,7 @@ private:
     Clock clock_;
     RateLimiter user_failures_;
     RateLimiter room_failures_;
+    RateLimiter login_failures_;
     std::string dummy_hash_;  // verified against for unknown users
 
     std::mutex stamp_mutex_;
