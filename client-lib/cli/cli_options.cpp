@@ -59,6 +59,23 @@ CommandLine::CommandLine(const GetEnv& env)
 
     with_room(command("chat", "interactive: stdin lines are sent, messages printed",
                       Command::chat));
+
+    // Room administration; all but `members` are for the owner.
+    with_room(command("members", "list a room's members", Command::members));
+    auto with_target = [this](CLI::App* sub) {
+        sub->add_option("USER", options_.target, "user name")->required();
+        return sub;
+    };
+    with_target(with_room(command("kick", "remove a member (may rejoin)", Command::kick)));
+    with_target(with_room(command("ban", "remove a user and refuse rejoining", Command::ban)));
+    with_target(with_room(command("unban", "allow a banned user to join again",
+                                  Command::unban)));
+    CLI::App* passwd = with_room(command(
+        "passwd", "change the room password (new one from MQCHAT_ROOM_PASSWORD or a prompt)",
+        Command::passwd));
+    passwd->add_flag("--revoke", options_.revoke,
+                     "remove every member but the owner; they rejoin with the new password");
+    with_room(command("delete", "delete the room for everyone", Command::delete_room));
 }
 
 void CommandLine::parse(int argc, const char* const* argv)

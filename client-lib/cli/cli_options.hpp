@@ -17,7 +17,23 @@ using GetEnv = std::function<std::optional<std::string>(const std::string& name)
 // The process environment, with empty values treated as unset.
 [[nodiscard]] GetEnv process_env();
 
-enum class Command { register_user, login, create, join, leave, rooms, send, listen, chat };
+enum class Command {
+    register_user,
+    login,
+    create,
+    join,
+    leave,
+    rooms,
+    send,
+    listen,
+    chat,
+    members,
+    kick,
+    ban,
+    unban,
+    passwd,
+    delete_room,
+};
 
 struct CliOptions {
     std::string broker;              // --broker, env MQCHAT_BROKER, default mqtt://127.0.0.1:1883
@@ -26,6 +42,8 @@ struct CliOptions {
     Command command = Command::rooms;
     std::string room;                // create/join/leave/send/listen/chat
     std::string text;                // send
+    std::string target;              // kick/ban/unban: the user acted on
+    bool revoke = false;             // passwd --revoke
     std::optional<int> count;        // listen --count
     std::optional<double> timeout;   // listen --timeout, seconds
 };

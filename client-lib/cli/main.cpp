@@ -58,6 +58,8 @@ private:
     void ensure_session();
     void print_message(const mqchat::client::Message& message);
     void print_room(const std::string& action, const mqchat::client::RoomInfo& room);
+    // One result line: `json` with --json, `text` otherwise.
+    void print_done(const nlohmann::json& json, const std::string& text);
     void announce_listening();
     int listen();
     int chat();
@@ -119,6 +121,15 @@ void Cli::print_message(const mqchat::client::Message& message)
         std::cout << mqchat::cli::json_line(mqchat::cli::message_json(message)) << std::endl;
     } else {
         std::cout << mqchat::cli::human_line(message) << std::endl;
+    }
+}
+
+void Cli::print_done(const nlohmann::json& json, const std::string& text)
+{
+    if (options_.json) {
+        std::cout << mqchat::cli::json_line(json) << std::endl;
+    } else {
+        std::cout << text << std::endl;
     }
 }
 
@@ -184,12 +195,8 @@ int Cli::run()
     case Command::leave: {
         ensure_session();
         client_->leave_room(options_.room);
-        if (options_.json) {
-            std::cout << mqchat::cli::json_line({{"room", options_.room}, {"left", true}})
-                      << std::endl;
-        } else {
-            std::cout << "left room \"" << options_.room << "\"" << std::endl;
-        }
+        print_done({{"room", options_.room}, {"left", true}},
+                   "left room \"" + options_.room + "\"");
         return 0;
     }
     case Command::rooms: {
@@ -212,6 +219,54 @@ int Cli::run()
             std::cout << mqchat::cli::json_line({{"room", options_.room}, {"id", id}})
                       << std::endl;
         }
+        return 0;
+    }
+    case Command::members: {
+        ensure_session();
+        for (const auto& member : client_->members(options_.room)) {
+            if (options_.json) {
+                std::cout << mqchat::cli::json_line(mqchat::cli::member_json(member)) << "\n";
+            } else {
+                std::cout << member.user << " (" << member.role << ")\n";
+            }
+        }
+        std::cout << std::flush;
+        return 0;
+    }
+    case Command::kick:
+    case Command::ban:
+    case Command::unban: {
+        ensure_session();
+        const char* done = "unbanned";
+        if (options_.command == Command::kick) {
+            client_->kick(options_.room, options_.target);
+            done = "kicked";
+        } else if (options_.command == Command::ban) {
+            client_->ban(options_.room, options_.target);
+            done = "banned";
+        } else {
+            client_->unban(options_.room, options_.target);
+        }
+        print_done({{"room", options_.room}, {"user", options_.target}, {done, true}},
+                   std::string(done) + " " + options_.target + " from room \"" +
+                       options_.room + "\"");
+        return 0;
+    }
+    case Command::passwd: {
+        std::string password = secret("MQCHAT_ROOM_PASSWORD", "New room password: ");
+        ensure_session();
+        int revoked = client_->change_password(options_.room, password, options_.revoke);
+        print_done({{"room", options_.room}, {"revoked", revoked}},
+                   "changed the password of room \"" + options_.room + "\"" +
+                       (options_.revoke ? "; removed " + std::to_string(revoked) + " members"
+                                        : std::string()));
+        return 0;
+    }
+    case Command::delete_room: {
+        ensure_session();
+        client_->delete_room(options_.room);
+        print_done({{"room", options_.room}, {"deleted", true}},
+                   "deleted room \"" + options_.room + "\"");
         return 0;
     }
     case Command::listen:

@@ -30,6 +30,11 @@ nlohmann::json room_json(const client::RoomInfo& room)
             {"members", room.members}, {"created", room.created}};
 }
 
+nlohmann::json member_json(const client::Member& member)
+{
+    return {{"user", member.user}, {"role", member.role}, {"joined", member.joined}};
+}
+
 std::string human_room(const client::RoomInfo& room)
 {
     std::string line = room.name + " (" + room.id + ") owner " + room.owner + ", " +

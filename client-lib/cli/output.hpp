@@ -19,6 +19,9 @@ namespace mqchat::cli {
 // The metadata fields: {"id","name","owner","protected","members","created"}
 [[nodiscard]] nlohmann::json room_json(const client::RoomInfo& room);
 
+// {"user","role","joined"}
+[[nodiscard]] nlohmann::json member_json(const client::Member& member);
+
 // "Book club (3f9a0c61d2b4) owner alice, 2 members, protected"
 [[nodiscard]] std::string human_room(const client::RoomInfo& room);
 

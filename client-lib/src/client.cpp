@@ -55,6 +55,8 @@ public:
     RoomInfo create_or_join(std::string_view op, const std::string& name,
                             const std::string& password);
     void leave_room(const std::string& name);
+    nlohmann::json admin_request(std::string_view op, const std::string& payload);
+    void forget_room(const std::string& name);
     std::vector<RoomInfo> list_rooms(std::chrono::milliseconds settle);
     void enter_room(const std::string& room_name);
     std::string send(const std::string& room_name, const std::string& text);
@@ -296,23 +298,33 @@ RoomInfo Client::Impl::create_or_join(std::string_view op, const std::string& na
 
 void Client::Impl::leave_room(const std::string& name)
 {
-    user_connection()->request(op::leave, detail::leave_request(name),
+    user_connection()->request(op::leave, detail::room_only_request(name),
                               options_.request_timeout);
+    forget_room(name);
+}
 
-    // The broker already stopped deliveries; tidy up our side.
+json Client::Impl::admin_request(std::string_view op, const std::string& payload)
+{
+    return user_connection()->request(op, payload, options_.request_timeout);
+}
+
+// The broker already stopped deliveries; tidy up our side.
+void Client::Impl::forget_room(const std::string& name)
+{
     auto token = options_.tokens->join_token(name);
     options_.tokens->remove_join_token(name);
-    if (token) {
-        std::string messages = topic::room_messages(token->room_id);
-        bool was_entered = false;
-        {
-            std::lock_guard lock(rooms_mutex_);
-            was_entered = entered_.erase(messages) > 0;
-            presented_.erase(token->room_id);
-        }
-        if (was_entered) {
-            user_connection()->unsubscribe(messages, options_.request_timeout);
-        }
+    if (!token) {
+        return;
+    }
+    std::string messages = topic::room_messages(token->room_id);
+    bool was_entered = false;
+    {
+        std::lock_guard lock(rooms_mutex_);
+        was_entered = entered_.erase(messages) > 0;
+        presented_.erase(token->room_id);
+    }
+    if (was_entered) {
+        user_connection()->unsubscribe(messages, options_.request_timeout);
     }
 }
 
@@ -591,6 +603,41 @@ RoomInfo Client::join_room(const std::string& name, const std::string& password)
 void Client::leave_room(const std::string& name)
 {
     impl_->leave_room(name);
+}
+
+std::vector<Member> Client::members(const std::string& room_name)
+{
+    return detail::members_from_json(
+        impl_->admin_request(op::members, detail::room_only_request(room_name)));
+}
+
+void Client::kick(const std::string& room_name, const std::string& user)
+{
+    (void)impl_->admin_request(op::kick, detail::room_user_request(room_name, user));
+}
+
+void Client::ban(const std::string& room_name, const std::string& user)
+{
+    (void)impl_->admin_request(op::ban, detail::room_user_request(room_name, user));
+}
+
+void Client::unban(const std::string& room_name, const std::string& user)
+{
+    (void)impl_->admin_request(op::unban, detail::room_user_request(room_name, user));
+}
+
+int Client::change_password(const std::string& room_name, const std::string& password,
+                            bool revoke_members)
+{
+    json reply = impl_->admin_request(
+        op::passwd, detail::passwd_request(room_name, password, revoke_members));
+    return reply.value("revoked", 0);
+}
+
+void Client::delete_room(const std::string& room_name)
+{
+    (void)impl_->admin_request(op::delete_room, detail::room_only_request(room_name));
+    impl_->forget_room(room_name);
 }
 
 std::vector<RoomInfo> Client::list_rooms(std::chrono::milliseconds settle)

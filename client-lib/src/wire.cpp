@@ -90,9 +90,20 @@ std::string room_request(std::string_view room, std::string_view password)
     return dump({{"room", room}, {"password", password}});
 }
 
-std::string leave_request(std::string_view room)
+std::string room_only_request(std::string_view room)
 {
     return dump({{"room", room}});
+}
+
+std::string room_user_request(std::string_view room, std::string_view user)
+{
+    return dump({{"room", room}, {"user", user}});
+}
+
+std::string passwd_request(std::string_view room, std::string_view password,
+                           bool revoke_members)
+{
+    return dump({{"room", room}, {"password", password}, {"revoke", revoke_members}});
 }
 
 std::string present_payload(std::string_view join_token)
@@ -146,6 +157,20 @@ RoomInfo room_info_from_json(const json& meta)
         return info;
     } catch (const json::exception& e) {
         throw Error(ErrorCode::internal_error, std::string("malformed room metadata: ") + e.what());
+    }
+}
+
+std::vector<Member> members_from_json(const json& reply)
+{
+    try {
+        std::vector<Member> members;
+        for (const auto& m : reply.at("members")) {
+            members.push_back({m.at("user").get<std::string>(), m.at("role").get<std::string>(),
+                               m.at("joined").get<std::int64_t>()});
+        }
+        return members;
+    } catch (const json::exception& e) {
+        throw Error(ErrorCode::internal_error, std::string("malformed member list: ") + e.what());
     }
 }
 

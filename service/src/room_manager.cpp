@@ -35,6 +35,11 @@ std::string_view message_for(ErrorCode code)
     case ErrorCode::wrong_password: return "wrong room password";
     case ErrorCode::not_member: return "not a member of that room";
     case ErrorCode::rate_limited: return "too many failed attempts; wait and retry";
+    case ErrorCode::not_owner: return "only the room's owner may do that";
+    case ErrorCode::banned: return "the owner banned you from this room";
+    case ErrorCode::no_such_user: return "no user by that name";
+    case ErrorCode::owner_cannot_leave:
+        return "the owner cannot leave or be removed; delete the room instead";
     default: return "the service failed; the request had no effect";
     }
 }
@@ -73,10 +78,23 @@ std::string random_room_id()
     return id;
 }
 
+// The plugin's control message for a revocation (docs/protocol.md).
+std::string revocation_message(const Revocation& r)
+{
+    return dump({{"op", "revoke"}, {"room", r.room_id}, {"user", r.user},
+                 {"before_ms", r.before_ms}});
+}
+
 bool is_known_op(std::string_view op)
 {
-    return op == op::register_user || op == op::login || op == op::create ||
-           op == op::join || op == op::leave || op == op::whoami;
+    for (std::string_view known :
+         {op::register_user, op::login, op::create, op::join, op::leave, op::whoami,
+          op::members, op::kick, op::ban, op::unban, op::passwd, op::delete_room}) {
+        if (op == known) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -109,6 +127,7 @@ RoomManager::RoomManager(Store& store, const PasswordHasher& hasher, const Token
       clock_(clock ? std::move(clock) : Clock([] { return now_millis(); })),
       user_failures_(config.user_join_failures),
       room_failures_(config.room_join_failures),
+      login_failures_(config.login_failures),
       dummy_hash_(hasher.hash("mqchat: nobody has this password"))
 {
 }
@@ -149,6 +168,12 @@ Reply RoomManager::handle(std::string_view op, const Requester& who, std::string
         if (op == op::create) return do_create(request);
         if (op == op::join) return do_join(request);
         if (op == op::leave) return do_leave(request);
+        if (op == op::members) return do_members(request);
+        if (op == op::kick) return do_kick(request, false);
+        if (op == op::ban) return do_kick(request, true);
+        if (op == op::unban) return do_unban(request);
+        if (op == op::passwd) return do_passwd(request);
+        if (op == op::delete_room) return do_delete(request);
         return do_whoami(request);
     } catch (const std::exception& e) {
         spdlog::error("room_manager: op={} user={} internal error: {}", op, who.user, e.what());
@@ -190,10 +215,17 @@ Reply RoomManager::do_login(const Request& request)
     if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
     if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
 
+    // Refuse a guesser before spending an Argon2 verify on them.
+    if (login_failures_.blocked(user, clock_())) {
+        spdlog::warn("room_manager: op=login user={} result=rate_limited", user);
+        return error_reply(ErrorCode::rate_limited);
+    }
+
     // Unknown users cost one verify too, so timing does not reveal who exists.
     const auto stored = store_.user_hash(user);
     const bool matches = hasher_.verify(stored ? *stored : dummy_hash_, password);
     if (!stored || !matches) {
+        login_failures_.record_failure(user, clock_());
         spdlog::info("room_manager: op=login user={} result=bad_credentials", user);
         return error_reply(ErrorCode::bad_credentials);
     }
@@ -275,16 +307,9 @@ Reply RoomManager::do_create(const Request& request)
 
     publish_meta(room);
 
-    TokenClaims claims;
-    claims.type = TokenType::join;
-    claims.user = room.owner;
-    claims.room_id = room.id;
-    claims.issued_ms = next_stamp_ms();
-    claims.expires_s = claims.issued_ms / 1000 + config_.join_token_lifetime.count();
-
     spdlog::info("room_manager: op=create user={} room={}", room.owner, room.id);
     return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
-                     {"token", signer_.sign(claims)}});
+                     {"token", sign_join_token(room.owner, room.id)}});
 }
 
 Reply RoomManager::do_join(const Request& request)
@@ -310,6 +335,10 @@ Reply RoomManager::do_join(const Request& request)
         spdlog::warn("room_manager: op=join user={} room={} result=rate_limited", user, room->id);
         return error_reply(ErrorCode::rate_limited);
     }
+    if (store_.is_banned(room->id, user)) {
+        spdlog::info("room_manager: op=join user={} room={} result=banned", user, room->id);
+        return error_reply(ErrorCode::banned);
+    }
     if (!hasher_.verify(room->password_hash, password)) {
         user_failures_.record_failure(user_key, clock_());
         room_failures_.record_failure(room->id, clock_());
@@ -322,51 +351,234 @@ Reply RoomManager::do_join(const Request& request)
         publish_meta(*room);
     }
 
-    TokenClaims claims;
-    claims.type = TokenType::join;
-    claims.user = user;
-    claims.room_id = room->id;
-    claims.issued_ms = next_stamp_ms();
-    claims.expires_s = claims.issued_ms / 1000 + config_.join_token_lifetime.count();
-
     spdlog::info("room_manager: op=join user={} room={}", user, room->id);
     return ok_reply({{"room", meta_json(*room, store_.member_count(room->id))},
-                     {"token", signer_.sign(claims)}});
+                     {"token", sign_join_token(user, room->id)}});
 }
 
 Reply RoomManager::do_leave(const Request& request)
 {
-    std::string name;
-    if (auto code = request.string_field("room", name); code != ErrorCode::ok) {
+    RoomRecord room;
+    if (auto code = find_room(request, false, room); code != ErrorCode::ok) {
         return error_reply(code);
     }
-    if (auto code = check_room_name(name); code != ErrorCode::ok) return error_reply(code);
-
-    const auto room = store_.find_room_by_name(name);
-    if (!room) {
-        return error_reply(ErrorCode::no_such_room);
-    }
     const std::string& user = request.who.user;
-    if (!store_.remove_member(room->id, user)) {
+    if (user == room.owner) {
+        return error_reply(ErrorCode::owner_cannot_leave);
+    }
+    if (!store_.remove_member(room.id, user)) {
         return error_reply(ErrorCode::not_member);
     }
 
     // Revoke after the membership is gone: a join racing with this leave
-    // gets a token stamped after before_ms only if it re-added the member.
-    const json revoke = {{"op", "revoke"},
-                         {"room", room->id},
-                         {"user", user},
-                         {"before_ms", next_stamp_ms()}};
-    publisher_.publish(std::string(topic::plugin_control), dump(revoke), false);
-    publish_meta(*room);
+    // gets a token stamped after the revocation only if it re-added the member.
+    revoke(room.id, user);
+    publish_meta(room);
 
-    spdlog::info("room_manager: op=leave user={} room={}", user, room->id);
-    return ok_reply({{"room", meta_json(*room, store_.member_count(room->id))}});
+    spdlog::info("room_manager: op=leave user={} room={}", user, room.id);
+    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))}});
 }
 
 Reply RoomManager::do_whoami(const Request& request)
 {
     return ok_reply({{"user", request.who.user}});
+}
+
+ErrorCode RoomManager::find_room(const Request& request, bool owner_only, RoomRecord& room)
+{
+    std::string name;
+    if (auto code = request.string_field("room", name); code != ErrorCode::ok) {
+        return code;
+    }
+    if (auto code = check_room_name(name); code != ErrorCode::ok) {
+        return code;
+    }
+    auto found = store_.find_room_by_name(name);
+    if (!found) {
+        return ErrorCode::no_such_room;
+    }
+    if (owner_only && found->owner != request.who.user) {
+        return ErrorCode::not_owner;
+    }
+    room = std::move(*found);
+    return ErrorCode::ok;
+}
+
+void RoomManager::revoke(const std::string& room_id, const std::string& user)
+{
+    const Revocation revocation{room_id, user, next_stamp_ms()};
+    store_.add_revocation(revocation);
+    publisher_.publish(std::string(topic::plugin_control), revocation_message(revocation),
+                       false);
+}
+
+std::string RoomManager::sign_join_token(const std::string& user, const std::string& room_id)
+{
+    TokenClaims claims;
+    claims.type = TokenType::join;
+    claims.user = user;
+    claims.room_id = room_id;
+    claims.issued_ms = next_stamp_ms();
+    claims.expires_s = claims.issued_ms / 1000 + config_.join_token_lifetime.count();
+    return signer_.sign(claims);
+}
+
+Reply RoomManager::do_members(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, false, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    // The member list is for members only, like the room's messages.
+    if (!store_.is_member(room.id, request.who.user)) {
+        return error_reply(ErrorCode::not_member);
+    }
+
+    json members = json::array();
+    const auto records = store_.members(room.id);
+    for (const auto& m : records) {
+        members.push_back({{"user", m.user},
+                           {"role", m.role == MemberRole::owner ? "owner" : "member"},
+                           {"joined", m.joined_ms / 1000}});
+    }
+    return ok_reply({{"room", meta_json(room, static_cast<std::int64_t>(records.size()))},
+                     {"members", std::move(members)}});
+}
+
+// kick removes a member, who may rejoin with the password; ban also keeps
+// them (member or not) from joining again until unban.
+Reply RoomManager::do_kick(const Request& request, bool ban)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, true, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    std::string target;
+    if (auto code = request.string_field("user", target); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (auto code = check_user_name(target); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (target == room.owner) {
+        return error_reply(ErrorCode::owner_cannot_leave);
+    }
+    if (ban && !store_.user_exists(target)) {
+        return error_reply(ErrorCode::no_such_user);
+    }
+
+    if (ban) {
+        store_.add_ban(room.id, target, clock_());
+    }
+    const bool was_member = store_.remove_member(room.id, target);
+    if (!ban && !was_member) {
+        return error_reply(ErrorCode::not_member);
+    }
+    // A ban revokes even a non-member: a token from an earlier join is void.
+    revoke(room.id, target);
+    if (was_member) {
+        publish_meta(room);
+    }
+
+    spdlog::info("room_manager: op={} user={} room={} target={}", ban ? "ban" : "kick",
+                 request.who.user, room.id, target);
+    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+                     {"user", target}});
+}
+
+Reply RoomManager::do_unban(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, true, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    std::string target;
+    if (auto code = request.string_field("user", target); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (auto code = check_user_name(target); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    const bool was_banned = store_.remove_ban(room.id, target);
+
+    spdlog::info("room_manager: op=unban user={} room={} target={}", request.who.user, room.id,
+                 target);
+    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+                     {"user", target},
+                     {"was_banned", was_banned}});
+}
+
+// Changes the room password. With "revoke": true every member but the owner
+// is removed and must rejoin with the new password.
+Reply RoomManager::do_passwd(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, true, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    std::string password;
+    if (auto code = request.string_field("password", password); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (auto code = check_password(password); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    bool revoke_members = false;
+    if (auto it = request.body.find("revoke"); it != request.body.end()) {
+        if (!it->is_boolean()) {
+            return error_reply(ErrorCode::bad_request);
+        }
+        revoke_members = it->get<bool>();
+    }
+
+    store_.set_room_password(room.id, hasher_.hash(password));
+    int revoked = 0;
+    if (revoke_members) {
+        for (const auto& m : store_.members(room.id)) {
+            if (m.role != MemberRole::owner && store_.remove_member(room.id, m.user)) {
+                revoke(room.id, m.user);
+                ++revoked;
+            }
+        }
+        publish_meta(room);
+    }
+
+    spdlog::info("room_manager: op=passwd user={} room={} revoked={}", request.who.user,
+                 room.id, revoked);
+    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+                     {"revoked", revoked}});
+}
+
+Reply RoomManager::do_delete(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, true, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+
+    // Revoke everyone first, so nobody reads on while the rest happens.
+    revoke(room.id, "*");
+    store_.delete_room(room.id);
+    // An empty retained message clears the metadata, also from the broker's
+    // persistence, so the room does not reappear after a restart.
+    publisher_.publish(topic::room_meta(room.id), "", true);
+
+    spdlog::info("room_manager: op=delete user={} room={}", request.who.user, room.id);
+    return ok_reply({{"room", meta_json(room, 0)}, {"deleted", true}});
+}
+
+void RoomManager::publish_broker_state()
+{
+    try {
+        const auto revocations = store_.revocations();
+        for (const auto& r : revocations) {
+            publisher_.publish(std::string(topic::plugin_control), revocation_message(r), false);
+        }
+        spdlog::info("room_manager: re-sent revocations count={}", revocations.size());
+    } catch (const std::exception& e) {
+        spdlog::error("room_manager: re-sending revocations failed: {}", e.what());
+    }
+    publish_all_meta();
 }
 
 }  // namespace mqchat::service

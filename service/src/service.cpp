@@ -176,7 +176,7 @@ void Service::on_connected()
             spdlog::warn("service: no SUBACK for the control topics within 10 s");
             return;
         }
-        manager_->publish_all_meta();
+        manager_->publish_broker_state();
         if (!ready_signalled_.exchange(true) && config_.on_ready) {
             config_.on_ready();
         }

@@ -38,6 +38,22 @@ constexpr const char* migrations[] = {
         ALTER TABLE rooms ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE rooms ADD COLUMN description TEXT NOT NULL DEFAULT '';
     )sql",
+    // 3: bans, and the revocations the broker must know about. Revocations
+    // outlive their room: they are re-sent to the broker on every connect.
+    R"sql(
+        CREATE TABLE bans (
+            room_id   TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+            user      TEXT NOT NULL REFERENCES users(name),
+            banned_ms INTEGER NOT NULL,
+            PRIMARY KEY (room_id, user)
+        );
+        CREATE TABLE revocations (
+            room_id   TEXT NOT NULL,
+            user      TEXT NOT NULL,
+            before_ms INTEGER NOT NULL,
+            PRIMARY KEY (room_id, user)
+        );
+    )sql",
 };
 
 // A prepared statement that finalizes itself.
@@ -316,6 +332,97 @@ bool Store::is_member(std::string_view room_id, std::string_view user)
     Statement s(db_, "SELECT 1 FROM members WHERE room_id = ?1 AND user = ?2");
     s.bind(1, room_id).bind(2, user);
     return s.step();
+}
+
+std::vector<MemberRecord> Store::members(std::string_view room_id)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT user, role, joined_ms FROM members WHERE room_id = ?1 "
+                "ORDER BY role = 'member', user");
+    s.bind(1, room_id);
+    std::vector<MemberRecord> out;
+    while (s.step()) {
+        out.push_back({s.text(0), s.text(1) == "owner" ? MemberRole::owner : MemberRole::member,
+                       s.integer(2)});
+    }
+    return out;
+}
+
+bool Store::user_exists(std::string_view name)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT 1 FROM users WHERE name = ?1");
+    s.bind(1, name);
+    return s.step();
+}
+
+bool Store::add_ban(std::string_view room_id, std::string_view user, std::int64_t banned_ms)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT INTO bans (room_id, user, banned_ms) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (room_id, user) DO NOTHING");
+    s.bind(1, room_id).bind(2, user).bind(3, banned_ms);
+    s.step();
+    return sqlite3_changes(db_) > 0;
+}
+
+bool Store::remove_ban(std::string_view room_id, std::string_view user)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM bans WHERE room_id = ?1 AND user = ?2");
+    s.bind(1, room_id).bind(2, user);
+    s.step();
+    return sqlite3_changes(db_) > 0;
+}
+
+bool Store::is_banned(std::string_view room_id, std::string_view user)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT 1 FROM bans WHERE room_id = ?1 AND user = ?2");
+    s.bind(1, room_id).bind(2, user);
+    return s.step();
+}
+
+void Store::set_room_password(std::string_view room_id, std::string_view password_hash)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "UPDATE rooms SET password_hash = ?2 WHERE id = ?1");
+    s.bind(1, room_id).bind(2, password_hash);
+    s.step();
+}
+
+bool Store::delete_room(std::string_view room_id)
+{
+    std::lock_guard lock(mutex_);
+    // Members and bans go with it (ON DELETE CASCADE); revocations stay.
+    Statement s(db_, "DELETE FROM rooms WHERE id = ?1");
+    s.bind(1, room_id);
+    s.step();
+    return sqlite3_changes(db_) > 0;
+}
+
+void Store::add_revocation(const Revocation& revocation)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT INTO revocations (room_id, user, before_ms) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (room_id, user) DO UPDATE SET "
+                "before_ms = MAX(before_ms, excluded.before_ms)");
+    s.bind(1, revocation.room_id).bind(2, revocation.user).bind(3, revocation.before_ms);
+    s.step();
+}
+
+std::vector<Revocation> Store::revocations()
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT room_id, user, before_ms FROM revocations ORDER BY room_id, user");
+    std::vector<Revocation> out;
+    while (s.step()) {
+        out.push_back({s.text(0), s.text(1), s.integer(2)});
+    }
+    return out;
 }
 
 std::int64_t Store::member_count(std::string_view room_id)

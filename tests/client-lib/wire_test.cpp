@@ -52,7 +52,7 @@ TEST(Requests, RoomRequestEscapesQuotesAndUnicode)
 
 TEST(Requests, LeaveCarriesOnlyTheRoom)
 {
-    EXPECT_EQ(json::parse(leave_request("lobby")), json({{"room", "lobby"}}));
+    EXPECT_EQ(json::parse(room_only_request("lobby")), json({{"room", "lobby"}}));
 }
 
 TEST(Requests, PresentNamesTheOpAndToken)

@@ -357,6 +357,19 @@ TEST_F(RoomManagerTest, RateLimitsFailedJoinsPerUserAndRoom)
     EXPECT_EQ(code(call("join", bob, right)), "ok");
 }
 
+TEST_F(RoomManagerTest, RateLimitsFailedLoginsPerAccount)
+{
+    register_user("alice");
+    const json wrong = {{"user", "alice"}, {"password", "guess"}};
+    const json right = {{"user", "alice"}, {"password", "pw-alice"}};
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(code(call("login", guest, wrong)), "bad_credentials");
+    }
+    EXPECT_EQ(code(call("login", guest, right)), "rate_limited");
+    clock += 61'000;
+    EXPECT_EQ(code(call("login", guest, right)), "ok");
+}
+
 TEST_F(RoomManagerTest, SuccessfulJoinsDoNotCountTowardTheLimit)
 {
     register_user("alice");
@@ -392,6 +405,163 @@ TEST_F(RoomManagerTest, RepliesNeverContainHashesOrPasswords)
     EXPECT_EQ(text.find("argon2"), std::string::npos);
     EXPECT_EQ(text.find("secret"), std::string::npos);
     EXPECT_FALSE(created["room"].contains("password_hash"));
+}
+
+// ---------------------------------------------------------------------------
+// Room administration
+
+class RoomAdminTest : public RoomManagerTest {
+protected:
+    void SetUp() override
+    {
+        register_user("alice");
+        register_user("bob");
+        ASSERT_EQ(code(create_book_club()), "ok");
+        ASSERT_EQ(code(call("join", bob, right)), "ok");
+        room_id = store.find_room_by_name("Book club")->id;
+        publisher.take();
+    }
+
+    // The revocations sent to the broker, as (user, before_ms).
+    std::vector<std::pair<std::string, std::int64_t>> revocations(
+        const std::vector<testing::Publication>& sent)
+    {
+        std::vector<std::pair<std::string, std::int64_t>> out;
+        for (const auto& p : sent) {
+            if (p.topic == "$CONTROL/mqchat/v1") {
+                const json r = json::parse(p.payload);
+                EXPECT_EQ(r["op"], "revoke");
+                EXPECT_EQ(r["room"], room_id);
+                out.emplace_back(r["user"], r["before_ms"]);
+            }
+        }
+        return out;
+    }
+
+    const json right = {{"room", "Book club"}, {"password", "secret"}};
+    std::string room_id;
+};
+
+TEST_F(RoomAdminTest, MembersListsOwnerFirstForMembersOnly)
+{
+    const json reply = call("members", bob, json{{"room", "Book club"}});
+    ASSERT_EQ(code(reply), "ok");
+    ASSERT_EQ(reply["members"].size(), 2u);
+    EXPECT_EQ(reply["members"][0]["user"], "alice");
+    EXPECT_EQ(reply["members"][0]["role"], "owner");
+    EXPECT_EQ(reply["members"][1]["user"], "bob");
+    EXPECT_EQ(reply["members"][1]["role"], "member");
+
+    const Requester carol{"carol", "carol-client"};
+    EXPECT_EQ(code(call("members", carol, json{{"room", "Book club"}})), "not_member");
+}
+
+TEST_F(RoomAdminTest, OnlyTheOwnerAdministers)
+{
+    const json target = {{"room", "Book club"}, {"user", "alice"}};
+    EXPECT_EQ(code(call("kick", bob, target)), "not_owner");
+    EXPECT_EQ(code(call("ban", bob, target)), "not_owner");
+    EXPECT_EQ(code(call("unban", bob, target)), "not_owner");
+    EXPECT_EQ(code(call("passwd", bob, json{{"room", "Book club"}, {"password", "x"}})),
+              "not_owner");
+    EXPECT_EQ(code(call("delete", bob, json{{"room", "Book club"}})), "not_owner");
+    EXPECT_TRUE(publisher.take().empty());
+}
+
+TEST_F(RoomAdminTest, KickRevokesButAllowsRejoin)
+{
+    const json reply = call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}});
+    ASSERT_EQ(code(reply), "ok");
+    EXPECT_EQ(reply["room"]["members"], 1);
+    const auto revoked = revocations(publisher.take());
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].first, "bob");
+    EXPECT_FALSE(store.is_member(room_id, "bob"));
+
+    EXPECT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}})),
+              "not_member");
+    EXPECT_EQ(code(call("join", bob, right)), "ok");
+}
+
+TEST_F(RoomAdminTest, BanKeepsOutUntilUnban)
+{
+    ASSERT_EQ(code(call("ban", alice, json{{"room", "Book club"}, {"user", "bob"}})), "ok");
+    EXPECT_EQ(revocations(publisher.take()).size(), 1u);
+
+    // The right password no longer helps, and a ban costs no rate-limit slot.
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(code(call("join", bob, right)), "banned");
+    }
+    const json unban = call("unban", alice, json{{"room", "Book club"}, {"user", "bob"}});
+    ASSERT_EQ(code(unban), "ok");
+    EXPECT_EQ(unban["was_banned"], true);
+    EXPECT_EQ(code(call("join", bob, right)), "ok");
+}
+
+TEST_F(RoomAdminTest, BanRefusesUnknownUsersAndTheOwner)
+{
+    EXPECT_EQ(code(call("ban", alice, json{{"room", "Book club"}, {"user", "nobody"}})),
+              "no_such_user");
+    EXPECT_EQ(code(call("ban", alice, json{{"room", "Book club"}, {"user", "alice"}})),
+              "owner_cannot_leave");
+    EXPECT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", "a/b"}})),
+              "invalid_name");
+    EXPECT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", 7}})),
+              "bad_request");
+    EXPECT_EQ(code(call("leave", alice, json{{"room", "Book club"}})), "owner_cannot_leave");
+}
+
+TEST_F(RoomAdminTest, PasswordChangeKeepsMembersUnlessAskedToRevoke)
+{
+    const json new_pw = {{"room", "Book club"}, {"password", "new-secret"}};
+    ASSERT_EQ(code(call("passwd", alice, new_pw)), "ok");
+    EXPECT_TRUE(revocations(publisher.take()).empty());
+    EXPECT_TRUE(store.is_member(room_id, "bob"));
+    EXPECT_EQ(code(call("join", bob, right)), "wrong_password");
+
+    json revoking = new_pw;
+    revoking["revoke"] = true;
+    const json reply = call("passwd", alice, revoking);
+    ASSERT_EQ(code(reply), "ok");
+    EXPECT_EQ(reply["revoked"], 1);
+    const auto revoked = revocations(publisher.take());
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].first, "bob");
+    EXPECT_TRUE(store.is_member(room_id, "alice"));
+    EXPECT_FALSE(store.is_member(room_id, "bob"));
+
+    revoking["revoke"] = "yes";
+    EXPECT_EQ(code(call("passwd", alice, revoking)), "bad_request");
+}
+
+TEST_F(RoomAdminTest, DeleteRevokesEveryoneAndClearsTheMetadata)
+{
+    ASSERT_EQ(code(call("delete", alice, json{{"room", "Book club"}})), "ok");
+    const auto sent = publisher.take();
+    const auto revoked = revocations(sent);
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].first, "*");
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + room_id + "/meta");
+    EXPECT_TRUE(sent[1].retained);
+    EXPECT_EQ(sent[1].payload, "");
+
+    EXPECT_EQ(code(call("join", bob, right)), "no_such_room");
+    // The name is free again; the new room has another id.
+    ASSERT_EQ(code(create_book_club()), "ok");
+    EXPECT_NE(store.find_room_by_name("Book club")->id, room_id);
+}
+
+TEST_F(RoomAdminTest, BrokerStateResendsEveryRevocationBeforeMeta)
+{
+    ASSERT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}})), "ok");
+    const auto kicked = revocations(publisher.take());
+
+    manager.publish_broker_state();
+    const auto sent = publisher.take();
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(revocations({sent[0]}), kicked);
+    EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + room_id + "/meta");
 }
 
 }  // namespace

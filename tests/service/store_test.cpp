@@ -27,7 +27,7 @@ protected:
 TEST_F(StoreTest, AppliesAllMigrations)
 {
     Store store(path);
-    EXPECT_EQ(store.schema_version(), 2);
+    EXPECT_EQ(store.schema_version(), 3);
 }
 
 TEST_F(StoreTest, ReopeningKeepsDataAndSchemaVersion)
@@ -37,7 +37,7 @@ TEST_F(StoreTest, ReopeningKeepsDataAndSchemaVersion)
         ASSERT_TRUE(store.add_user("alice", "h1", 1));
     }
     Store again(path);
-    EXPECT_EQ(again.schema_version(), 2);
+    EXPECT_EQ(again.schema_version(), 3);
     EXPECT_EQ(again.user_hash("alice"), "h1");
 }
 
@@ -111,6 +111,48 @@ TEST_F(StoreTest, StoresNamesWithQuotesVerbatim)
     const std::string tricky = "x'); DROP TABLE users; --";
     ASSERT_TRUE(store.add_user("alice", tricky, 1));
     EXPECT_EQ(store.user_hash("alice"), tricky);
+}
+
+TEST_F(StoreTest, DeletingARoomTakesMembersAndBansButKeepsRevocations)
+{
+    Store store(path);
+    ASSERT_TRUE(store.add_user("alice", "h", 1));
+    ASSERT_TRUE(store.add_user("bob", "h", 1));
+    ASSERT_TRUE(store.add_room(book_club(), 1000));
+    ASSERT_TRUE(store.add_ban("3f9a0c61d2b4", "bob", 2000));
+    EXPECT_FALSE(store.add_ban("3f9a0c61d2b4", "bob", 2001));
+    EXPECT_TRUE(store.is_banned("3f9a0c61d2b4", "bob"));
+    store.add_revocation({"3f9a0c61d2b4", "*", 3000});
+
+    EXPECT_TRUE(store.delete_room("3f9a0c61d2b4"));
+    EXPECT_FALSE(store.delete_room("3f9a0c61d2b4"));
+    EXPECT_FALSE(store.find_room_by_id("3f9a0c61d2b4"));
+    EXPECT_EQ(store.member_count("3f9a0c61d2b4"), 0);
+    EXPECT_FALSE(store.is_banned("3f9a0c61d2b4", "bob"));
+    ASSERT_EQ(store.revocations().size(), 1u);
+    EXPECT_EQ(store.revocations()[0].user, "*");
+}
+
+TEST_F(StoreTest, RevocationsKeepTheLatestCutOff)
+{
+    Store store(path);
+    store.add_revocation({"3f9a0c61d2b4", "bob", 5000});
+    store.add_revocation({"3f9a0c61d2b4", "bob", 4000});
+    store.add_revocation({"3f9a0c61d2b4", "carol", 1000});
+    const auto all = store.revocations();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].user, "bob");
+    EXPECT_EQ(all[0].before_ms, 5000);
+    EXPECT_EQ(all[1].user, "carol");
+}
+
+TEST_F(StoreTest, ChangesTheRoomPasswordHash)
+{
+    Store store(path);
+    ASSERT_TRUE(store.add_user("alice", "h", 1));
+    ASSERT_TRUE(store.add_room(book_club(), 1000));
+    store.set_room_password("3f9a0c61d2b4", "$argon2id$new");
+    EXPECT_EQ(store.find_room_by_id("3f9a0c61d2b4")->password_hash, "$argon2id$new");
 }
 
 TEST(Store, OpenFailsOnAnUnwritablePath)

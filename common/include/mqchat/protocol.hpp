@@ -110,6 +110,12 @@ inline constexpr std::string_view create = "create";
 inline constexpr std::string_view join = "join";
 inline constexpr std::string_view leave = "leave";
 inline constexpr std::string_view whoami = "whoami";
+inline constexpr std::string_view members = "members";
+inline constexpr std::string_view kick = "kick";
+inline constexpr std::string_view ban = "ban";
+inline constexpr std::string_view unban = "unban";
+inline constexpr std::string_view passwd = "passwd";
+inline constexpr std::string_view delete_room = "delete";
 
 // Operations a guest (a connection without a username) may request.
 inline bool allowed_for_guest(std::string_view name)
@@ -147,6 +153,11 @@ enum class ErrorCode {
     not_admitted,       // the broker refused the room subscription/publish
     not_joined,         // the client has no join token for that room
     usage,              // bad command-line usage
+    // Room administration (service codes, added after the first release).
+    not_owner,          // only the room's owner may do that
+    banned,             // join: the owner banned this user from the room
+    no_such_user,       // ban/kick: no account by that name
+    owner_cannot_leave, // leave/kick/ban: the owner stays; delete the room instead
 };
 
 std::string_view to_string(ErrorCode code);

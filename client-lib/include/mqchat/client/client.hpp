@@ -92,6 +92,32 @@ public:
     // no_such_room, plus the errors of any request.
     void leave_room(const std::string& name);
 
+    // The room's members, owner first. Only members may ask.
+    // Errors: not_member, no_such_room, plus the errors of any request.
+    std::vector<Member> members(const std::string& room_name);
+
+    // Owner only. kick removes a member (who may rejoin with the password);
+    // ban also keeps the user out until unban. Both stop the user's
+    // deliveries at once and void their join tokens.
+    // Errors: not_owner, not_member (kick), no_such_user (ban),
+    // owner_cannot_leave (the target is the owner), invalid_name,
+    // no_such_room, plus the errors of any request.
+    void kick(const std::string& room_name, const std::string& user);
+    void ban(const std::string& room_name, const std::string& user);
+    void unban(const std::string& room_name, const std::string& user);
+
+    // Owner only: sets a new room password. With `revoke_members`, every
+    // member but the owner is removed and must rejoin with the new password.
+    // Returns how many members were removed.
+    // Errors: not_owner, weak_password, no_such_room, plus those of any request.
+    int change_password(const std::string& room_name, const std::string& password,
+                        bool revoke_members);
+
+    // Owner only: deletes the room; everyone's access ends at once and its
+    // metadata disappears. Errors: not_owner, no_such_room, plus those of
+    // any request.
+    void delete_room(const std::string& room_name);
+
     // Every room's retained metadata, gathered for `settle` after the
     // subscription is granted (retained messages arrive at once, so a
     // few hundred milliseconds suffice). Sorted by name.

@@ -19,6 +19,13 @@ struct RoomInfo {
     std::int64_t created = 0;  // seconds since the epoch
 };
 
+// One member of a room, from the room manager's `members` reply.
+struct Member {
+    std::string user;
+    std::string role;          // "owner" or "member"
+    std::int64_t joined = 0;   // seconds since the epoch
+};
+
 // One room message as delivered by the broker. sender, seq and ts come from
 // the user properties the broker stamps, never from the payload.
 struct Message {

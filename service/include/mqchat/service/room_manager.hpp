@@ -25,6 +25,8 @@ struct RoomManagerConfig {
     // Failed joins per (user, room), and per room from anyone.
     RateLimit user_join_failures{5, std::chrono::milliseconds(60'000)};
     RateLimit room_join_failures{20, std::chrono::milliseconds(60'000)};
+    // Failed logins per account name, whoever tries.
+    RateLimit login_failures{10, std::chrono::milliseconds(60'000)};
 };
 
 // A reply ready to publish: `body` is the JSON text, `code` the outcome
@@ -34,8 +36,8 @@ struct Reply {
     std::string body;
 };
 
-// Implements register, login, create, join, leave and whoami
-// (docs/protocol.md). Every input, however malformed, gets a Reply; handle()
+// Implements every control operation of docs/protocol.md: accounts, rooms,
+// membership and the owner's administration. Every input, however malformed, gets a Reply; handle()
 // never throws and leaves no partial state behind.
 //
 // Thread safety: handle() may run on several threads at once (the Store,
@@ -58,6 +60,11 @@ public:
     // a reconnect). Logs and swallows store errors.
     void publish_all_meta();
 
+    // What the broker must hold after every (re)connect: first every stored
+    // revocation (so a broker that lost its plugin state never reopens a
+    // room), then all room metadata. Logs and swallows store errors.
+    void publish_broker_state();
+
 private:
     struct Request;
 
@@ -67,6 +74,19 @@ private:
     Reply do_join(const Request& request);
     Reply do_leave(const Request& request);
     Reply do_whoami(const Request& request);
+    Reply do_members(const Request& request);
+    Reply do_kick(const Request& request, bool ban);
+    Reply do_unban(const Request& request);
+    Reply do_passwd(const Request& request);
+    Reply do_delete(const Request& request);
+
+    // Finds the room named in the request's "room" field; with
+    // `owner_only`, not_owner unless the requester owns it.
+    ErrorCode find_room(const Request& request, bool owner_only, RoomRecord& room);
+    // Voids `user`'s ("*": everyone's) join tokens for the room issued up to
+    // now: stored, then sent to the broker, which cuts deliveries at once.
+    void revoke(const std::string& room_id, const std::string& user);
+    std::string sign_join_token(const std::string& user, const std::string& room_id);
 
     void publish_meta(const RoomRecord& room);
     // A millisecond timestamp strictly greater than every earlier one, so a
@@ -81,6 +101,7 @@ private:
     Clock clock_;
     RateLimiter user_failures_;
     RateLimiter room_failures_;
+    RateLimiter login_failures_;
     std::string dummy_hash_;  // verified against for unknown users
 
     std::mutex stamp_mutex_;

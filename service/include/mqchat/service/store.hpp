@@ -32,6 +32,20 @@ struct RoomRecord {
 
 enum class MemberRole { owner, member };
 
+struct MemberRecord {
+    std::string user;
+    MemberRole role = MemberRole::member;
+    std::int64_t joined_ms = 0;
+};
+
+// "Join tokens of `user` (or "*": everyone) for `room_id` issued at or
+// before `before_ms` are void." The broker plugin holds the same records.
+struct Revocation {
+    std::string room_id;
+    std::string user;
+    std::int64_t before_ms = 0;
+};
+
 // One SQLite connection (WAL, foreign keys on, busy timeout) guarded by a
 // mutex. The schema is brought up to date by ordered migrations at open.
 // Every statement binds user data as parameters.
@@ -68,6 +82,24 @@ public:
     bool remove_member(std::string_view room_id, std::string_view user);
     [[nodiscard]] bool is_member(std::string_view room_id, std::string_view user);
     [[nodiscard]] std::int64_t member_count(std::string_view room_id);
+    // The owner first, then members by name.
+    [[nodiscard]] std::vector<MemberRecord> members(std::string_view room_id);
+
+    [[nodiscard]] bool user_exists(std::string_view name);
+
+    // True if the ban is new / was removed.
+    bool add_ban(std::string_view room_id, std::string_view user, std::int64_t banned_ms);
+    bool remove_ban(std::string_view room_id, std::string_view user);
+    [[nodiscard]] bool is_banned(std::string_view room_id, std::string_view user);
+
+    void set_room_password(std::string_view room_id, std::string_view password_hash);
+
+    // Removes the room with its members and bans. True if it existed.
+    bool delete_room(std::string_view room_id);
+
+    // Keeps the latest before_ms per (room, user).
+    void add_revocation(const Revocation& revocation);
+    [[nodiscard]] std::vector<Revocation> revocations();
 
 private:
     void migrate();

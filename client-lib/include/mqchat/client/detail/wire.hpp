@@ -30,7 +30,12 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::string credentials_request(std::string_view user,
                                               std::string_view password);
 [[nodiscard]] std::string room_request(std::string_view room, std::string_view password);
-[[nodiscard]] std::string leave_request(std::string_view room);
+// leave, members, delete: {"room":...}.
+[[nodiscard]] std::string room_only_request(std::string_view room);
+// kick, ban, unban: {"room":...,"user":...}.
+[[nodiscard]] std::string room_user_request(std::string_view room, std::string_view user);
+[[nodiscard]] std::string passwd_request(std::string_view room, std::string_view password,
+                                         bool revoke_members);
 
 // {"op":"present","token":...} for the plugin's control topic.
 [[nodiscard]] std::string present_payload(std::string_view join_token);
@@ -47,6 +52,10 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 // Reads a room metadata object. Throws Error internal_error when a field is
 // missing or has the wrong type.
 [[nodiscard]] RoomInfo room_info_from_json(const nlohmann::json& meta);
+
+// Reads the "members" array of a members reply. Throws Error
+// internal_error when it is missing or malformed.
+[[nodiscard]] std::vector<Member> members_from_json(const nlohmann::json& reply);
 
 // Reads a retained metadata payload. nullopt for an empty payload (a deleted
 // room) and for anything malformed; `why` then says what was wrong.
