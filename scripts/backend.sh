@@ -12,6 +12,10 @@
 #   MQCHAT_BIND        address the listeners bind to                   [0.0.0.0]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
+#   MQCHAT_PLUGIN      the broker plugin [$MQCHAT_BUILD_DIR/mosquitto/mqchat_plugin.so]
+#   MQCHAT_MOSQUITTO   the broker command          [mosquitto, from the PATH]
+# scripts/test-sanitized.sh sets the last two: a sanitized plugin, and a
+# wrapper that runs the stock broker with the sanitizer runtime preloaded.
 # Other MQCHAT_* variables (Argon2 cost, log level) go to the room manager.
 set -euo pipefail
 
@@ -23,14 +27,14 @@ ws_port=${MQCHAT_WS_PORT:-9001}
 bind=${MQCHAT_BIND:-0.0.0.0}
 
 room_manager=$build_dir/service/mqchat-room-manager
-plugin=$build_dir/mosquitto/mqchat_plugin.so
+plugin=${MQCHAT_PLUGIN:-$build_dir/mosquitto/mqchat_plugin.so}
 for f in "$room_manager" "$plugin"; do
     if [ ! -e "$f" ]; then
         echo "mqchat: $f is missing; build first (scripts/build.sh)" >&2
         exit 1
     fi
 done
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+mosquitto_bin=${MQCHAT_MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 
 # First start: data folder, signing keys and the service secret.
 mkdir -p "$data_dir/mosquitto" "$data_dir/plugin-state"

@@ -42,6 +42,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "mqchat/access/access_core.hpp"
 #include "mqchat/protocol.hpp"
@@ -54,9 +55,18 @@ namespace {
 using mqchat::access::AccessCore;
 using mqchat::access::Connection;
 
+// Connections that have gone: the broker sends a client's Will after the
+// DISCONNECT event, through a WRITE check but not through the MESSAGE event,
+// so a Will would reach a room unstamped, with whatever sender property its
+// client chose. Writes from a departed connection are refused, which drops
+// every Will. Bounded: when full it is cleared, which leaves only delayed
+// Wills (MQTT v5 Will Delay) of the cleared connections unguarded.
+constexpr std::size_t max_departed = 65'536;
+
 struct PluginState {
     mosquitto_plugin_id_t* id = nullptr;
     std::unique_ptr<AccessCore> core;
+    std::unordered_set<const mosquitto*> departed;
 };
 
 std::string_view or_empty(const char* text)
@@ -112,6 +122,8 @@ int on_basic_auth(int, void* event_data, void* userdata)
     auto* ed = static_cast<mosquitto_evt_basic_auth*>(event_data);
     auto* state = static_cast<PluginState*>(userdata);
     const char* client_id = mosquitto_client_id(ed->client);
+    // A new connection may reuse the memory of a departed one.
+    state->departed.erase(ed->client);
     try {
         auto result = state->core->authenticate(or_empty(client_id), or_empty(ed->username),
                                                 or_empty(ed->password));
@@ -149,6 +161,10 @@ int on_acl_check(int, void* event_data, void* userdata)
             return MOSQ_ERR_SUCCESS;
         case MOSQ_ACL_WRITE:
             what = "publish";
+            if (state->departed.erase(ed->client) > 0) {
+                what = "will";
+                break;
+            }
             allowed = state->core->check_publish(conn, topic, ed->retain);
             break;
         case MOSQ_ACL_READ:
@@ -329,6 +345,12 @@ int on_disconnect(int, void* event_data, void* userdata)
     auto* ed = static_cast<mosquitto_evt_disconnect*>(event_data);
     auto* state = static_cast<PluginState*>(userdata);
     try {
+        // Its Will comes next, through the WRITE check (see max_departed).
+        if (state->departed.size() >= max_departed) {
+            state->departed.clear();
+        }
+        state->departed.insert(ed->client);
+
         // A refused CONNECT has no client id any more; it was never counted.
         const char* client_id = mosquitto_client_id(ed->client);
         if (client_id != nullptr) {

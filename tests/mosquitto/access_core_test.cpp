@@ -332,11 +332,6 @@ TEST_F(AccessCoreTest, ClientIdWithAdmissionsStaysWithItsUserAfterDisconnect)
         core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
     core_->disconnected("cid", "alice");
     EXPECT_FALSE(core_->authenticate("cid", "bob", token(TokenType::session, "bob")).allowed);
-
-    // Without admissions the id is free again once disconnected.
-    login(*core_, "plain", "alice");
-    core_->disconnected("plain", "alice");
-    EXPECT_TRUE(core_->authenticate("plain", "bob", token(TokenType::session, "bob")).allowed);
 }
 
 TEST_F(AccessCoreTest, UserMayReuseAGuestClientId)
@@ -346,6 +341,26 @@ TEST_F(AccessCoreTest, UserMayReuseAGuestClientId)
     // The guest's late disconnect must not release alice's hold on the id.
     core_->disconnected("app-1", "");
     EXPECT_FALSE(core_->authenticate("app-1", "bob", token(TokenType::session, "bob")).allowed);
+}
+
+TEST_F(AccessCoreTest, OfflineSessionStaysWithItsUserUntilItExpires)
+{
+    // Bob leaves a client id without any admission behind (a persistent
+    // session the broker keeps for him).
+    login(*core_, "bob-z", "bob");
+    core_->disconnected("bob-z", "bob");
+
+    // Nobody else may resume it, guests included; bob may.
+    EXPECT_FALSE(core_->authenticate("bob-z", "mallory", token(TokenType::session, "mallory"))
+                     .allowed);
+    EXPECT_FALSE(core_->authenticate("bob-z", "", "").allowed);
+    login(*core_, "bob-z", "bob");
+    core_->disconnected("bob-z", "bob");
+
+    // Once the broker would have expired the session, the id is free.
+    now_ms_ += 31LL * 24 * 3600 * 1000;
+    EXPECT_TRUE(core_->authenticate("bob-z", "mallory", token(TokenType::session, "mallory"))
+                    .allowed);
 }
 
 TEST_F(AccessCoreTest, StampsRoomMessagesWithPerRoomSequence)

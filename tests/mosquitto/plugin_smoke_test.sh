@@ -5,9 +5,13 @@
 #   - a username with a bad password is refused (MQTT v5 and v3.1.1);
 #   - a forged `sender` user property is replaced by the plugin's.
 # Usage: plugin_smoke_test.sh <mqchat_plugin.so> <mosquitto.conf.in>
+# As in scripts/backend.sh, MQCHAT_PLUGIN (if set) replaces the plugin given
+# as first argument and MQCHAT_MOSQUITTO the broker command; with them
+# scripts/test-sanitized.sh runs this very test (through ctest) on the
+# sanitized plugin.
 set -euo pipefail
 
-plugin=$(realpath "$1")
+plugin=$(realpath "${MQCHAT_PLUGIN:-$1}")
 template=$(realpath "$2")
 work=$(mktemp -d)
 broker_pid=""
@@ -43,7 +47,8 @@ sed -e "s|@MQTT_PORT@|$port|g" -e "s|@WS_PORT@|$ws_port|g" -e "s|@BIND@|127.0.0.
     -e "s|@PLUGIN_PATH@|$plugin|g" -e "s|@DATA_DIR@|$work|g" -e "s|@RUN_USER@|$(id -un)|g" \
     "$template" > "$work/mosquitto/mosquitto.conf"
 
-timeout 90 mosquitto -c "$work/mosquitto/mosquitto.conf" > "$work/broker.log" 2>&1 &
+timeout 90 "${MQCHAT_MOSQUITTO:-mosquitto}" -c "$work/mosquitto/mosquitto.conf" \
+    > "$work/broker.log" 2>&1 &
 broker_pid=$!
 
 # Wait until the broker answers (a guest login request is allowed).

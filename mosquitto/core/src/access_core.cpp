@@ -137,6 +137,9 @@ AuthResult AccessCore::authenticate(std::string_view client_id, std::string_view
         return result;
     }
 
+    if (auto past = past_owners_.find(client_id); past != past_owners_.end()) {
+        past_owners_.erase(past);
+    }
     auto it = connected_.find(client_id);
     if (it == connected_.end()) {
         connected_.emplace(std::string(client_id), Owner{std::string(username), 1});
@@ -156,8 +159,24 @@ void AccessCore::disconnected(std::string_view client_id, std::string_view usern
     if (it == connected_.end() || it->second.username != username) {
         return;
     }
-    if (--it->second.connections <= 0) {
-        connected_.erase(it);
+    if (--it->second.connections > 0) {
+        return;
+    }
+    connected_.erase(it);
+
+    // The broker may keep this client id's session: keep it the user's.
+    const std::int64_t now = now_ms();
+    if (!username.empty()) {
+        past_owners_.insert_or_assign(std::string(client_id),
+                                      PastOwner{std::string(username), now});
+    }
+
+    // Forget owners whose sessions have expired, at most once a minute.
+    if (now - last_owner_sweep_ms_ > 60'000) {
+        last_owner_sweep_ms_ = now;
+        std::erase_if(past_owners_, [&](const auto& entry) {
+            return now - entry.second.left_ms > options_.session_owner_ms;
+        });
     }
 }
 
@@ -169,6 +188,11 @@ bool AccessCore::client_id_taken(std::string_view client_id, std::string_view us
         return true;
     }
     std::int64_t now = now_ms();
+    auto past = past_owners_.find(client_id);
+    if (past != past_owners_.end() && past->second.username != username &&
+        now - past->second.left_ms <= options_.session_owner_ms) {
+        return true;
+    }
     for (const auto& [key, admission] : admissions_) {
         if (key.first == client_id && admission.user != username &&
             admission.expires_s * 1000 > now) {

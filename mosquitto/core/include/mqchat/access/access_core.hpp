@@ -60,6 +60,10 @@ struct Options {
     std::string state_dir;       // empty: keep state in memory only (tests)
     // Compact the state log when it grows past this many bytes.
     std::uint64_t compact_bytes = 4 * 1024 * 1024;
+    // How long a user's client id stays theirs after they disconnect, so
+    // nobody else can resume (and so destroy) their persistent session.
+    // Matches persistent_client_expiration in mosquitto.conf.in.
+    std::int64_t session_owner_ms = 30LL * 24 * 3600 * 1000;
 };
 
 class AccessCore {
@@ -91,7 +95,8 @@ public:
     [[nodiscard]] AuthResult authenticate(std::string_view client_id, std::string_view username,
                                           std::string_view password);
 
-    // A connection that authenticate() allowed has gone away.
+    // A connection that authenticate() allowed has gone away. A user's
+    // client id stays reserved for that user for options.session_owner_ms.
     void disconnected(std::string_view client_id, std::string_view username);
 
     // SUBSCRIBE with a topic filter (wildcards and $share/<group>/ allowed).
@@ -129,6 +134,10 @@ private:
         std::string username;
         int connections = 0;
     };
+    struct PastOwner {
+        std::string username;
+        std::int64_t left_ms = 0;
+    };
     using AdmissionKey = std::pair<std::string, std::string>;  // client id, room
 
     [[nodiscard]] std::int64_t now_ms() const;
@@ -160,6 +169,11 @@ private:
     std::map<std::pair<std::string, std::string>, std::int64_t> revocations_;  // room, user
     std::map<std::string, std::int64_t, std::less<>> seqs_;
     std::map<std::string, Owner, std::less<>> connected_;
+    // Users' client ids after their last disconnect (see session_owner_ms).
+    // Kept in memory only: after a broker restart a session whose owner is
+    // offline is protected only by its admissions (see docs/security.md).
+    std::map<std::string, PastOwner, std::less<>> past_owners_;
+    std::int64_t last_owner_sweep_ms_ = 0;
 };
 
 }  // namespace mqchat::access
