@@ -82,7 +82,9 @@ int run(const Options& options)
     }
 
     Service service(config);
-    RoomManager manager(store, hasher, signer, service.publisher());
+    RoomManagerConfig manager_config;
+    manager_config.service_user = options.service_user;
+    RoomManager manager(store, hasher, signer, service.publisher(), manager_config);
     service.start(manager);
     spdlog::info("room_manager: running schema_version={}", store.schema_version());
 

@@ -194,6 +194,9 @@ Reply RoomManager::do_register(const Request& request)
     }
     if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
     if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+    if (user == config_.service_user) {
+        return error_reply(ErrorCode::user_exists);
+    }
 
     // Hash outside the store lock; the insert decides races on the name.
     const std::string hash = hasher_.hash(password);

@@ -233,6 +233,14 @@ bool Store::add_user(std::string_view name, std::string_view password_hash,
                      std::int64_t created_s)
 {
     std::lock_guard lock(mutex_);
+    // "Alice" next to "alice" would let one pass for the other; names are
+    // kept as typed but unique regardless of case. The insert runs under the
+    // same lock, so the check cannot race another register.
+    Statement taken(db_, "SELECT 1 FROM users WHERE name = ?1 COLLATE NOCASE");
+    taken.bind(1, name);
+    if (taken.step()) {
+        return false;
+    }
     Statement s(db_, "INSERT INTO users (name, password_hash, created) VALUES (?1, ?2, ?3)");
     s.bind(1, name).bind(2, password_hash).bind(3, created_s);
     return s.execute_unique();

@@ -292,6 +292,15 @@ TEST_F(RoomManagerTest, RefusesDuplicateUser)
               "user_exists");
 }
 
+TEST_F(RoomManagerTest, RefusesNamesDifferingOnlyInCaseAndTheServiceName)
+{
+    register_user("alice");
+    EXPECT_EQ(code(call("register", guest, json{{"user", "Alice"}, {"password", "pw"}})),
+              "user_exists");
+    EXPECT_EQ(code(call("register", guest, json{{"user", "mqchat-service"}, {"password", "pw"}})),
+              "user_exists");
+}
+
 TEST_F(RoomManagerTest, LoginFailsTheSameForUnknownUserAndWrongPassword)
 {
     register_user("alice");

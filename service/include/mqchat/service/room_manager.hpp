@@ -27,6 +27,8 @@ struct RoomManagerConfig {
     RateLimit room_join_failures{20, std::chrono::milliseconds(60'000)};
     // Failed logins per account name, whoever tries.
     RateLimit login_failures{10, std::chrono::milliseconds(60'000)};
+    // The room manager's own MQTT username; nobody may register it.
+    std::string service_user = "mqchat-service";
 };
 
 // A reply ready to publish: `body` is the JSON text, `code` the outcome

@@ -63,7 +63,7 @@ public:
     // The highest migration applied.
     [[nodiscard]] int schema_version();
 
-    // False if the name is taken.
+    // False if the name is taken, also in another case ("Alice", "alice").
     [[nodiscard]] bool add_user(std::string_view name, std::string_view password_hash,
                                 std::int64_t created_s);
     [[nodiscard]] std::optional<std::string> user_hash(std::string_view name);
