@@ -55,7 +55,12 @@ sed -e "s|@MQTT_PORT@|$mqtt_port|g" \
 broker_pid=""
 manager_pid=""
 stop() {
-    trap - INT TERM EXIT
+    # Once stopping, finish: a second INT or TERM (Ctrl-C twice, or the test
+    # helper signalling both this script and its process group) must not end
+    # this script half-way, which left the broker and the room manager to be
+    # SIGKILLed before they had shut down.
+    trap '' INT TERM
+    trap - EXIT
     [ -n "$manager_pid" ] && kill -TERM "$manager_pid" 2>/dev/null || true
     [ -n "$manager_pid" ] && wait "$manager_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
