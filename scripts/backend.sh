@@ -10,6 +10,7 @@
 #   MQCHAT_MQTT_PORT   MQTT TCP port                                   [1883]
 #   MQCHAT_WS_PORT     MQTT over WebSocket port                        [9001]
 #   MQCHAT_BIND        address the listeners bind to                   [0.0.0.0]
+#   MQCHAT_MAX_QUEUED  messages the broker queues per offline session  [10000]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
 # Other MQCHAT_* variables (Argon2 cost, log level) go to the room manager.
@@ -21,6 +22,7 @@ data_dir=${MQCHAT_DATA_DIR:-$root/data}
 mqtt_port=${MQCHAT_MQTT_PORT:-1883}
 ws_port=${MQCHAT_WS_PORT:-9001}
 bind=${MQCHAT_BIND:-0.0.0.0}
+max_queued=${MQCHAT_MAX_QUEUED:-10000}
 
 room_manager=$build_dir/service/mqchat-room-manager
 plugin=$build_dir/mosquitto/mqchat_plugin.so
@@ -46,6 +48,7 @@ sed -e "s|@MQTT_PORT@|$mqtt_port|g" \
     -e "s|@PLUGIN_PATH@|$plugin|g" \
     -e "s|@DATA_DIR@|$data_dir|g" \
     -e "s|@RUN_USER@|$(id -un)|g" \
+    -e "s|@MAX_QUEUED@|$max_queued|g" \
     "$root/mosquitto/mosquitto.conf.in" > "$conf"
 
 broker_pid=""
