@@ -13,6 +13,8 @@
 #   MQCHAT_MAX_QUEUED  messages the broker queues per offline session  [10000]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
+#   MQCHAT_COMPONENTS  what to run: "broker", "manager" or both        [broker manager]
+#                      (tests stop and start the two on their own)
 # Other MQCHAT_* variables (Argon2 cost, log level) go to the room manager.
 set -euo pipefail
 
@@ -64,8 +66,14 @@ stop() {
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
-"$mosquitto_bin" -c "$conf" &
-broker_pid=$!
+components=${MQCHAT_COMPONENTS:-broker manager}
+pids=()
+
+if [[ " $components " == *" broker "* ]]; then
+    "$mosquitto_bin" -c "$conf" &
+    broker_pid=$!
+    pids+=("$broker_pid")
+fi
 
 # Wait (bounded) for the broker to accept connections before starting the
 # room manager, so its first connect does not race the listener.
@@ -73,25 +81,30 @@ for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
         break
     fi
-    if ! kill -0 "$broker_pid" 2>/dev/null; then
+    if [ -n "$broker_pid" ] && ! kill -0 "$broker_pid" 2>/dev/null; then
         echo "mqchat: the broker did not start; see the lines above" >&2
         exit 1
     fi
     sleep 0.1
 done
 
-ready_args=()
-if [ -n "${MQCHAT_READY_FILE:-}" ]; then
-    ready_args=(--ready-file "$MQCHAT_READY_FILE")
+if [[ " $components " == *" manager "* ]]; then
+    ready_args=()
+    if [ -n "${MQCHAT_READY_FILE:-}" ]; then
+        ready_args=(--ready-file "$MQCHAT_READY_FILE")
+    fi
+    "$room_manager" --data-dir "$data_dir" --broker "tcp://127.0.0.1:$mqtt_port" \
+        "${ready_args[@]}" &
+    manager_pid=$!
+    pids+=("$manager_pid")
 fi
-"$room_manager" --data-dir "$data_dir" --broker "tcp://127.0.0.1:$mqtt_port" \
-    "${ready_args[@]}" &
-manager_pid=$!
 
-echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+if [ -n "$broker_pid" ]; then
+    echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+fi
 echo "mqchat: data in $data_dir; press Ctrl-C to stop"
 
-# Stop everything as soon as either process ends on its own.
-wait -n "$broker_pid" "$manager_pid" || true
-echo "mqchat: a backend process exited; stopping the other" >&2
+# Stop everything as soon as any process ends on its own.
+wait -n "${pids[@]}" || true
+echo "mqchat: a backend process exited; stopping the rest" >&2
 exit 1

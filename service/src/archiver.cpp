@@ -122,11 +122,14 @@ void Archiver::connect_loop()
                        .user_name(config_.service_user)
                        .password(config_.secret)
                        .clean_start(false)
-                       .properties(props)
                        .keep_alive_interval(std::chrono::seconds(30))
                        .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30))
+                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
                        .finalize();
+    // Not through the builder: Paho C++ 1.2.0's finalize() leaves the C
+    // struct pointing at the builder's copy of the properties, so the
+    // session expiry never reaches the wire (upstream issue 362).
+    options.set_properties(props);
     detail::connect_until_stopped(*client_, options, *stop_, "archiver");
 }
 

@@ -136,7 +136,7 @@ void Service::connect_loop()
                        .clean_start(true)
                        .keep_alive_interval(std::chrono::seconds(30))
                        .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30))
+                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
                        .finalize();
     detail::connect_until_stopped(*client_, options, *stop_, "service");
 }
