@@ -116,6 +116,7 @@ inline constexpr std::string_view ban = "ban";
 inline constexpr std::string_view unban = "unban";
 inline constexpr std::string_view passwd = "passwd";
 inline constexpr std::string_view delete_room = "delete";
+inline constexpr std::string_view history = "history";
 
 // Operations a guest (a connection without a username) may request.
 inline bool allowed_for_guest(std::string_view name)
@@ -172,6 +173,9 @@ inline constexpr std::size_t max_user_name = 32;
 inline constexpr std::size_t max_room_name = 64;
 inline constexpr std::size_t max_password = 1024;
 inline constexpr std::size_t max_text = 8 * 1024;
+// history: messages per reply, and the default when no limit is given.
+inline constexpr std::size_t max_history_page = 500;
+inline constexpr std::size_t default_history_page = 50;
 }  // namespace limits
 
 }  // namespace mqchat

@@ -81,6 +81,7 @@ private:
     Reply do_unban(const Request& request);
     Reply do_passwd(const Request& request);
     Reply do_delete(const Request& request);
+    Reply do_history(const Request& request);
 
     // Finds the room named in the request's "room" field; with
     // `owner_only`, not_owner unless the requester owns it.
