@@ -242,6 +242,8 @@ int Cli::run()
     case Command::unban: {
         ensure_session();
         const char* done = "unbanned";
+        nlohmann::json result = {{"room", options_.room}, {"user", options_.target}};
+        std::string note;
         if (options_.command == Command::kick) {
             client_->kick(options_.room, options_.target);
             done = "kicked";
@@ -249,11 +251,13 @@ int Cli::run()
             client_->ban(options_.room, options_.target);
             done = "banned";
         } else {
-            client_->unban(options_.room, options_.target);
+            const bool was_banned = client_->unban(options_.room, options_.target);
+            result["was_banned"] = was_banned;
+            note = was_banned ? "" : " (was not banned)";
         }
-        print_done({{"room", options_.room}, {"user", options_.target}, {done, true}},
-                   std::string(done) + " " + options_.target + " from room \"" +
-                       options_.room + "\"");
+        result[done] = true;
+        print_done(result, std::string(done) + " " + options_.target + " from room \"" +
+                               options_.room + "\"" + note);
         return 0;
     }
     case Command::passwd: {

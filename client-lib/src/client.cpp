@@ -422,9 +422,10 @@ void Client::ban(const std::string& room_name, const std::string& user)
     (void)impl_->admin_request(op::ban, detail::room_user_request(room_name, user));
 }
 
-void Client::unban(const std::string& room_name, const std::string& user)
+bool Client::unban(const std::string& room_name, const std::string& user)
 {
-    (void)impl_->admin_request(op::unban, detail::room_user_request(room_name, user));
+    return impl_->admin_request(op::unban, detail::room_user_request(room_name, user))
+        .value("was_banned", false);
 }
 
 int Client::change_password(const std::string& room_name, const std::string& password,

@@ -2,7 +2,8 @@
 # The archive against a real broker and SQLite file: messages published
 # while the room manager is down are archived when it returns, all of them
 # and in order; a broker killed with -9 in the middle of a stream loses no
-# message it acknowledged; sequence numbers never repeat across the crash.
+# message it acknowledged, and a member listening across the crash is shown
+# each of them once; sequence numbers never repeat across the crash.
 set -euo pipefail
 source "$MQCHAT_SOURCE_DIR/tests/support/backend_env.sh"
 start_split_backend
@@ -63,7 +64,18 @@ assert seqs == list(range(seqs[0], seqs[0] + 1000)), "sequence numbers have hole
 last_before_crash=$(sqlite3 "$db" "SELECT MAX(seq) FROM messages WHERE room_id = '$room_id'")
 
 # 2. kill -9 the broker in the middle of a 500-message stream. mosquitto_pub
-# -d logs each PUBACK; message ids count the lines from 1.
+# -d logs each PUBACK; message ids count the lines from 1. Bob, a member,
+# listens through the client library the whole time, across the crash.
+MQCHAT_PASSWORD=bob-pw mqchat --user bob register >/dev/null
+MQCHAT_PASSWORD=bob-pw mqchat --user bob login >/dev/null
+MQCHAT_ROOM_PASSWORD=pw mqchat --user bob join Log >/dev/null
+: >"$TEST_DIR/bob.err"
+timeout 90 "$MQCHAT_BUILD_DIR/client-lib/mqchat" --user bob --json listen Log --history 0 \
+    --timeout 60 >"$TEST_DIR/bob.out" 2>"$TEST_DIR/bob.err" &
+bob_listen=$!
+for _ in $(seq 1 100); do grep -q listening "$TEST_DIR/bob.err" && break; sleep 0.1; done
+grep -q listening "$TEST_DIR/bob.err" || fail "bob never started listening"
+
 lines crash 500 0.005 | raw -q 1 -l -d -t "chat/v1/rooms/$room_id/msg" \
     >"$TEST_DIR/crash.log" 2>&1 &
 publisher=$!
@@ -100,6 +112,27 @@ seqs = [int(r[0]) for r in rows]
 assert min(seqs) > last_before, "a sequence number was reused after the crash"
 PY
     fail "messages acknowledged before the crash are missing from the archive"
+
+# Bob was shown every acknowledged message exactly once, in order: what
+# the crash cut off live, his client caught up from the archive.
+for _ in $(seq 1 200); do
+    [ "$(grep -c '"crash ' "$TEST_DIR/bob.out" || true)" -ge "$acked" ] && break
+    sleep 0.1
+done
+kill "$bob_listen" 2>/dev/null || true
+wait "$bob_listen" 2>/dev/null || true
+python3 - "$TEST_DIR/acked" "$TEST_DIR/bob.out" <<'PY' ||
+import json, sys
+acked = {int(l) for l in open(sys.argv[1])}
+shown = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+got = [int(m["text"].split()[1]) for m in shown if m["text"].startswith("crash ")]
+assert not acked - set(got), "not shown to bob: %s" % sorted(acked - set(got))[:10]
+assert len(got) == len(set(got)), "shown twice"
+seqs = [m["seq"] for m in shown]
+assert seqs == sorted(seqs), "out of order"
+assert all(m["sender"] == "alice" for m in shown), "wrong sender"
+PY
+    fail "bob's view of the crash is wrong: $(tail -3 "$TEST_DIR/bob.out")"
 
 # 3. After the crash the room goes on, with fresh sequence numbers. (Sent
 # once the archive is back: a broker that crashed before its first autosave

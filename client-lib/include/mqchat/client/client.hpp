@@ -145,7 +145,8 @@ public:
     // no_such_room, plus the errors of any request.
     void kick(const std::string& room_name, const std::string& user);
     void ban(const std::string& room_name, const std::string& user);
-    void unban(const std::string& room_name, const std::string& user);
+    // Returns whether the user was banned.
+    bool unban(const std::string& room_name, const std::string& user);
 
     // Owner only: sets a new room password. With `revoke_members`, every
     // member but the owner is removed and must rejoin with the new password.
