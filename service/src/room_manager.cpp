@@ -410,6 +410,14 @@ ErrorCode RoomManager::find_room(const Request& request, bool owner_only, RoomRe
     return ErrorCode::ok;
 }
 
+ErrorCode RoomManager::target_user(const Request& request, std::string& user)
+{
+    if (auto code = request.string_field("user", user); code != ErrorCode::ok) {
+        return code;
+    }
+    return check_user_name(user);
+}
+
 void RoomManager::revoke(const std::string& room_id, const std::string& user)
 {
     const Revocation revocation{room_id, user, next_stamp_ms()};
@@ -460,10 +468,7 @@ Reply RoomManager::do_kick(const Request& request, bool ban)
         return error_reply(code);
     }
     std::string target;
-    if (auto code = request.string_field("user", target); code != ErrorCode::ok) {
-        return error_reply(code);
-    }
-    if (auto code = check_user_name(target); code != ErrorCode::ok) {
+    if (auto code = target_user(request, target); code != ErrorCode::ok) {
         return error_reply(code);
     }
     if (target == room.owner) {
@@ -499,10 +504,7 @@ Reply RoomManager::do_unban(const Request& request)
         return error_reply(code);
     }
     std::string target;
-    if (auto code = request.string_field("user", target); code != ErrorCode::ok) {
-        return error_reply(code);
-    }
-    if (auto code = check_user_name(target); code != ErrorCode::ok) {
+    if (auto code = target_user(request, target); code != ErrorCode::ok) {
         return error_reply(code);
     }
     const bool was_banned = store_.remove_ban(room.id, target);

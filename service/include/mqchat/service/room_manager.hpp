@@ -86,6 +86,8 @@ private:
     // Finds the room named in the request's "room" field; with
     // `owner_only`, not_owner unless the requester owns it.
     ErrorCode find_room(const Request& request, bool owner_only, RoomRecord& room);
+    // Reads and checks the "user" field of kick, ban and unban.
+    ErrorCode target_user(const Request& request, std::string& user);
     // Voids `user`'s ("*": everyone's) join tokens for the room issued up to
     // now: stored, then sent to the broker, which cuts deliveries at once.
     void revoke(const std::string& room_id, const std::string& user);
