@@ -217,13 +217,7 @@ void Archiver::stop()
         pruner_.join();
     }
     // Disconnect keeps the session: what arrives meanwhile is queued for us.
-    try {
-        if (client_->is_connected()) {
-            client_->disconnect(std::chrono::seconds(5))->wait_for(std::chrono::seconds(6));
-        }
-    } catch (const std::exception& e) {
-        spdlog::warn("archiver: disconnect failed error={}", e.what());
-    }
+    detail::disconnect_quietly(*client_, "archiver");
     spdlog::info("archiver: stopped");
 }
 

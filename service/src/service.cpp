@@ -256,13 +256,7 @@ void Service::stop()
     }
 
     // 3. Leave the broker.
-    try {
-        if (client_->is_connected()) {
-            client_->disconnect(std::chrono::seconds(5))->wait_for(std::chrono::seconds(6));
-        }
-    } catch (const std::exception& e) {
-        spdlog::warn("service: disconnect failed error={}", e.what());
-    }
+    detail::disconnect_quietly(*client_, "service");
     spdlog::info("service: stopped");
 }
 

@@ -1,3 +1,4 @@
+// Connecting and disconnecting the room manager's Paho clients.
 // The first connection of a Paho client, retried with doubling backoff.
 // Paho reconnects by itself only after a first success, so both of the
 // room manager's connections (control requests, archive) start through this.
@@ -53,6 +54,18 @@ inline void connect_until_stopped(mqtt::async_client& client,
         std::unique_lock lock(stop.mutex);
         stop.wake.wait_for(lock, backoff, [&] { return stop.stopping.load(); });
         backoff = std::min(backoff * 2, max_backoff);
+    }
+}
+
+// Disconnects if connected, waiting a few seconds at most; logs a failure.
+inline void disconnect_quietly(mqtt::async_client& client, std::string_view what)
+{
+    try {
+        if (client.is_connected()) {
+            client.disconnect(std::chrono::seconds(5))->wait_for(std::chrono::seconds(6));
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("{}: disconnect failed error={}", what, e.what());
     }
 }
 
