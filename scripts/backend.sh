@@ -72,7 +72,11 @@ stop() {
     [ -n "$broker_pid" ] && wait "$broker_pid" 2>/dev/null || true
     echo "mqchat: stopped"
 }
-trap 'stop; exit 0' INT TERM
+# Ctrl-C reaches the whole process group, so the broker and the room manager
+# may end before this script's trap runs: remember the signal and let the
+# code after `wait -n` tell a requested stop from a crash.
+stop_requested=""
+trap 'stop_requested=1' INT TERM
 trap stop EXIT
 
 components=${MQCHAT_COMPONENTS:-broker manager}
@@ -114,6 +118,12 @@ fi
 echo "mqchat: data in $data_dir; press Ctrl-C to stop"
 
 # Stop everything as soon as any process ends on its own.
-wait -n "${pids[@]}" || true
+# Neither process exits with status 0 unless it was told to stop.
+status=0
+wait -n "${pids[@]}" || status=$?
+if [ -n "$stop_requested" ] || [ "$status" -eq 0 ]; then
+    stop
+    exit 0
+fi
 echo "mqchat: a backend process exited; stopping the rest" >&2
 exit 1
