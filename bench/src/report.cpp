@@ -1,0 +1,389 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mqchat::bench {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr double fanout_target = 0.90;    // mqchat / plain delivered msg/s
+constexpr double latency_target = 1.25;   // mqchat / plain p99, at most
+constexpr double rooms_target = 0.90;     // mqchat large / small rooms msg/s
+constexpr double joins_target = 0.80;     // joins/s / raw Argon2id hashes/s
+constexpr double mib = 1024.0 * 1024.0;
+
+json optional_bytes(const std::optional<std::uint64_t>& bytes)
+{
+    return bytes ? json(*bytes) : json(nullptr);
+}
+
+json to_json(const Memory& memory)
+{
+    return {{"broker_rss_bytes", optional_bytes(memory.broker)},
+            {"manager_rss_bytes", optional_bytes(memory.manager)}};
+}
+
+bool has_number(const json& object, const char* key)
+{
+    return object.is_object() && object.contains(key) && object[key].is_number() &&
+           std::isfinite(object[key].get<double>());
+}
+
+// (later - earlier) / count for one process of two memory snapshots.
+json per_membership(const json& earlier, const json& later, const char* key, double count)
+{
+    if (!has_number(earlier, key) || !has_number(later, key) || count <= 0) {
+        return nullptr;
+    }
+    return (later[key].get<double>() - earlier[key].get<double>()) / count;
+}
+
+// Sets ratio/target/met on `entry` from two numbers, when both are there.
+void compare(json& entry, const json& numerator, const json& denominator, const char* key,
+             const char* direction, double target)
+{
+    if (!has_number(numerator, key) || !has_number(denominator, key) ||
+        denominator[key].get<double>() <= 0) {
+        return;
+    }
+    const double ratio = numerator[key].get<double>() / denominator[key].get<double>();
+    const bool at_least = std::string(direction) == "at_least";
+    entry["ratio"] = ratio;
+    entry["target"] = {{direction, target}};
+    entry["met"] = at_least ? ratio >= target : ratio <= target;
+}
+
+void judge_memory(json& scenarios)
+{
+    if (!scenarios.contains("rooms")) {
+        return;
+    }
+    json memory = json::object();
+    for (const char* target : {"plain", "mqchat"}) {
+        const json rooms = scenarios["rooms"].value(target, json());
+        if (!rooms.is_object()) {
+            continue;
+        }
+        const double added = rooms["large_memberships"].get<double>() -
+                             rooms["small_memberships"].get<double>();
+        const json& before = rooms["memory"]["small_ready"];
+        const json& after = rooms["memory"]["large_ready"];
+        memory[target] = {
+            {"memberships", rooms["large_memberships"]},
+            {"broker_rss_bytes", rooms["memory"]["at_end"]["broker_rss_bytes"]},
+            {"manager_rss_bytes", rooms["memory"]["at_end"]["manager_rss_bytes"]},
+            {"broker_bytes_per_membership",
+             per_membership(before, after, "broker_rss_bytes", added)},
+            {"manager_bytes_per_membership",
+             per_membership(before, after, "manager_rss_bytes", added)},
+        };
+    }
+    if (memory.contains("plain") && memory.contains("mqchat") &&
+        has_number(memory["plain"], "broker_rss_bytes") &&
+        has_number(memory["mqchat"], "broker_rss_bytes")) {
+        memory["ratio"] = memory["mqchat"]["broker_rss_bytes"].get<double>() /
+                          memory["plain"]["broker_rss_bytes"].get<double>();
+    }
+    scenarios["memory"] = memory;
+}
+
+// ---------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------
+
+using Row = std::array<std::string, 7>;
+
+std::string number(const json& value, int decimals)
+{
+    if (!value.is_number()) {
+        return "-";
+    }
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value.get<double>());
+    return text;
+}
+
+std::string number_at(const json& object, const char* key, int decimals, double scale = 1.0)
+{
+    if (!has_number(object, key)) {
+        return "-";
+    }
+    return number(object[key].get<double>() / scale, decimals);
+}
+
+std::string target_text(const json& entry)
+{
+    if (!entry.contains("target")) {
+        return "";
+    }
+    const auto& [direction, value] = *entry["target"].items().begin();
+    return (direction == "at_least" ? ">= " : "<= ") + number(value, 2);
+}
+
+std::string verdict(const json& entry)
+{
+    if (!entry.contains("met")) {
+        return entry.contains("target") ? "no data" : "";
+    }
+    return entry["met"].get<bool>() ? "met" : "MISSED";
+}
+
+void print_rows(const std::vector<Row>& rows, std::ostream& out)
+{
+    std::array<std::size_t, 7> width{};
+    for (const Row& row : rows) {
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            width[c] = std::max(width[c], row[c].size());
+        }
+    }
+    for (const Row& row : rows) {
+        std::string line;
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            // Text columns left-aligned, numbers right-aligned.
+            const std::string pad(width[c] - row[c].size(), ' ');
+            line += (c < 2 || c > 4) ? row[c] + pad : pad + row[c];
+            line += c + 1 < row.size() ? "  " : "";
+        }
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back();
+        }
+        out << line << '\n';
+    }
+}
+
+// Deliveries that never arrived, per scenario and target, if any.
+void print_losses(const json& scenarios, std::ostream& out)
+{
+    auto check = [&](const std::string& where, const json& traffic) {
+        if (traffic.is_object() && traffic.value("lost", 0) > 0) {
+            out << "lost: " << where << " " << traffic["lost"] << " of " << traffic["expected"]
+                << " deliveries\n";
+        }
+    };
+    const json none;
+    for (const char* target : {"plain", "mqchat"}) {
+        if (scenarios.contains("fanout")) {
+            check(std::string("fan-out ") + target, scenarios["fanout"].value(target, none));
+        }
+        if (scenarios.contains("latency")) {
+            check(std::string("latency ") + target, scenarios["latency"].value(target, none));
+        }
+        if (scenarios.contains("rooms") && scenarios["rooms"].contains(target)) {
+            check(std::string("rooms small ") + target, scenarios["rooms"][target]["small"]);
+            check(std::string("rooms large ") + target, scenarios["rooms"][target]["large"]);
+        }
+    }
+}
+
+}  // namespace
+
+json to_json(const TrafficResult& r)
+{
+    // CPU per delivered message: what a run cost, whoever was the bottleneck.
+    auto per_delivery_us = [&](double cpu_s) -> json {
+        if (cpu_s < 0 || r.delivered == 0) {
+            return nullptr;
+        }
+        return cpu_s * 1e6 / static_cast<double>(r.delivered);
+    };
+    return {{"sent", r.sent},
+            {"expected", r.expected},
+            {"delivered", r.delivered},
+            {"lost", r.expected - r.delivered},
+            {"seconds", r.seconds},
+            {"delivered_per_s", r.delivered_per_s},
+            {"max_send_lag_ms", r.max_send_lag_ms},
+            {"setup_seconds", r.setup_s},
+            {"broker_cpu_us_per_delivery", per_delivery_us(r.broker_cpu_s)},
+            {"manager_cpu_us_per_delivery", per_delivery_us(r.manager_cpu_s)},
+            {"bench_cpu_us_per_delivery", per_delivery_us(r.bench_cpu_s)}};
+}
+
+json to_json(const LatencyResult& r)
+{
+    json out = to_json(r.traffic);
+    out["samples"] = r.latency.samples;
+    out["p50_ms"] = r.latency.p50_ms;
+    out["p99_ms"] = r.latency.p99_ms;
+    out["max_ms"] = r.latency.max_ms;
+    return out;
+}
+
+json to_json(const RoomsResult& r)
+{
+    json out = {{"small", to_json(r.small)},
+                {"large", to_json(r.large)},
+                {"small_memberships", r.small_memberships},
+                {"large_memberships", r.large_memberships},
+                {"memory",
+                 {{"connected", to_json(r.connected)},
+                  {"small_ready", to_json(r.small_ready)},
+                  {"large_ready", to_json(r.large_ready)},
+                  {"at_end", to_json(r.at_end)}}}};
+    if (r.small.delivered_per_s > 0) {
+        out["large_over_small"] = r.large.delivered_per_s / r.small.delivered_per_s;
+    }
+    return out;
+}
+
+json to_json(const JoinsResult& r)
+{
+    return {{"joins", r.joins},
+            {"seconds", r.seconds},
+            {"joins_per_s", r.joins_per_s},
+            {"raw_threads", r.raw_threads},
+            {"raw_argon2_per_s", r.raw_per_s},
+            {"raw_argon2_single_thread_per_s", r.raw_single_per_s}};
+}
+
+void judge(json& scenarios)
+{
+    const json none;
+    auto side = [&](const char* scenario, const char* target) -> json {
+        return scenarios.contains(scenario) ? scenarios[scenario].value(target, none) : none;
+    };
+    if (scenarios.contains("fanout")) {
+        compare(scenarios["fanout"], side("fanout", "mqchat"), side("fanout", "plain"),
+                "delivered_per_s", "at_least", fanout_target);
+    }
+    if (scenarios.contains("latency")) {
+        compare(scenarios["latency"], side("latency", "mqchat"), side("latency", "plain"),
+                "p99_ms", "at_most", latency_target);
+    }
+    if (scenarios.contains("rooms") && has_number(side("rooms", "mqchat"), "large_over_small")) {
+        json& rooms = scenarios["rooms"];
+        rooms["ratio"] = rooms["mqchat"]["large_over_small"];
+        rooms["target"] = {{"at_least", rooms_target}};
+        rooms["met"] = rooms["ratio"].get<double>() >= rooms_target;
+    }
+    if (scenarios.contains("joins")) {
+        json& joins = scenarios["joins"];
+        if (joins.contains("mqchat")) {
+            json raw = {{"rate", joins["mqchat"]["raw_argon2_per_s"]}};
+            json measured = {{"rate", joins["mqchat"]["joins_per_s"]}};
+            compare(joins, measured, raw, "rate", "at_least", joins_target);
+        }
+    }
+    judge_memory(scenarios);
+}
+
+bool complete(const json& scenarios, const std::vector<std::string>& wanted)
+{
+    for (const std::string& name : wanted) {
+        if (!scenarios.contains(name) || !has_number(scenarios[name], "ratio")) {
+            return false;
+        }
+        if (name == "rooms" && (!scenarios.contains("memory") ||
+                                !has_number(scenarios["memory"], "ratio"))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void print_table(const json& document, std::ostream& out)
+{
+    const json& s = document["scenarios"];
+    const json none;
+    auto get = [&](const char* scenario, const char* target) -> json {
+        return s.contains(scenario) ? s[scenario].value(target, none) : none;
+    };
+    auto ratio = [&](const char* scenario) {
+        return s.contains(scenario) ? number_at(s[scenario], "ratio", 2) : "-";
+    };
+    auto judged = [&](const char* scenario) -> const json& {
+        return s.contains(scenario) ? s[scenario] : none;
+    };
+
+    std::vector<Row> rows;
+    rows.push_back({"scenario", "measure", "plain", "mqchat", "ratio", "target", "result"});
+
+    // A row of two numbers and their ratio, untargeted.
+    auto side_by_side = [&](const std::string& label, const json& plain, const json& mq,
+                            const char* key, int decimals) {
+        std::string r = "-";
+        if (has_number(plain, key) && has_number(mq, key) && plain[key].get<double>() > 0) {
+            r = number(mq[key].get<double>() / plain[key].get<double>(), 2);
+        }
+        rows.push_back({"", label, number_at(plain, key, decimals), number_at(mq, key, decimals),
+                        r, "", ""});
+    };
+
+    if (s.contains("fanout")) {
+        const std::string receivers = std::to_string(
+            document["settings"]["sizes"]["fanout_receivers"].get<std::size_t>());
+        rows.push_back({"1 fan-out", "delivered msg/s, 1 -> " + receivers,
+                        number_at(get("fanout", "plain"), "delivered_per_s", 0),
+                        number_at(get("fanout", "mqchat"), "delivered_per_s", 0), ratio("fanout"),
+                        target_text(judged("fanout")), verdict(judged("fanout"))});
+        side_by_side("broker CPU us/delivery", get("fanout", "plain"), get("fanout", "mqchat"),
+                     "broker_cpu_us_per_delivery", 2);
+        side_by_side("bench CPU us/delivery", get("fanout", "plain"), get("fanout", "mqchat"),
+                     "bench_cpu_us_per_delivery", 2);
+    }
+    if (s.contains("latency")) {
+        const json plain = get("latency", "plain");
+        const json mq = get("latency", "mqchat");
+        side_by_side("end-to-end p50 ms", plain, mq, "p50_ms", 2);
+        rows.push_back({"2 latency", "end-to-end p99 ms", number_at(plain, "p99_ms", 2),
+                        number_at(mq, "p99_ms", 2), ratio("latency"),
+                        target_text(judged("latency")), verdict(judged("latency"))});
+        side_by_side("end-to-end max ms", plain, mq, "max_ms", 2);
+    }
+    if (s.contains("rooms")) {
+        const json& sizes = document["settings"]["sizes"];
+        const std::string small = std::to_string(sizes["rooms_small"].get<std::size_t>());
+        const std::string large = std::to_string(sizes["rooms_large"].get<std::size_t>());
+        for (const char* phase : {"small", "large"}) {
+            const json plain = get("rooms", "plain");
+            const json mq = get("rooms", "mqchat");
+            const std::string rooms = std::string(phase) == "small" ? small : large;
+            side_by_side(rooms + " rooms msg/s", plain.is_object() ? plain[phase] : none,
+                         mq.is_object() ? mq[phase] : none, "delivered_per_s", 0);
+        }
+        side_by_side(large + " rooms: broker CPU us/delivery",
+                     get("rooms", "plain").is_object() ? get("rooms", "plain")["large"] : none,
+                     get("rooms", "mqchat").is_object() ? get("rooms", "mqchat")["large"] : none,
+                     "broker_cpu_us_per_delivery", 2);
+        rows.push_back({"3 many rooms", large + " / " + small + " rooms",
+                        number_at(get("rooms", "plain"), "large_over_small", 2),
+                        number_at(get("rooms", "mqchat"), "large_over_small", 2), ratio("rooms"),
+                        target_text(judged("rooms")), verdict(judged("rooms"))});
+    }
+    if (s.contains("joins")) {
+        const json& mq = get("joins", "mqchat");
+        const std::string threads = mq.is_object() ? number_at(mq, "raw_threads", 0) : "-";
+        rows.push_back({"4 joins", "joins/s vs raw argon2id/s (" + threads + " thr)",
+                        number_at(mq, "raw_argon2_per_s", 2), number_at(mq, "joins_per_s", 2),
+                        ratio("joins"), target_text(judged("joins")), verdict(judged("joins"))});
+    }
+    if (s.contains("memory")) {
+        const json& plain = get("memory", "plain");
+        const json& mq = get("memory", "mqchat");
+        rows.push_back({"6 memory", "broker RSS MiB at end of 3",
+                        number_at(plain, "broker_rss_bytes", 1, mib),
+                        number_at(mq, "broker_rss_bytes", 1, mib), ratio("memory"), "", ""});
+        rows.push_back({"", "room manager RSS MiB", "", number_at(mq, "manager_rss_bytes", 1, mib),
+                        "", "", ""});
+        rows.push_back({"", "broker bytes/membership", number_at(plain,
+                                                                 "broker_bytes_per_membership", 0),
+                        number_at(mq, "broker_bytes_per_membership", 0), "", "", ""});
+        rows.push_back({"", "room manager bytes/membership", "",
+                        number_at(mq, "manager_bytes_per_membership", 0), "", "", ""});
+    }
+    print_rows(rows, out);
+    print_losses(s, out);
+    for (const auto& error : document["errors"]) {
+        out << "error: " << error.get<std::string>() << '\n';
+    }
+}
+
+}  // namespace mqchat::bench

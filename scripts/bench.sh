@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Benchmarks mqchat against a plain Mosquitto on loopback and prints one
+# table; the numbers also go to a JSON file. docs/benchmarks.md explains
+# the scenarios and the results.
+#
+#   scripts/bench.sh [--smoke] [--out FILE] [--build-dir DIR] [--no-build] [--keep]
+#                    [mqchat_bench flags, e.g. --fanout-messages 5000 --client-nodelay]
+#
+#   --smoke      tiny sizes, under a minute (the ctest test "bench_smoke")
+#   --out FILE   the JSON results                     [./bench-results.json]
+#   --build-dir  where mqchat is built                [$MQCHAT_BUILD_DIR or ./build]
+#   --no-build   use the binaries as they are
+#   --keep       keep the temporary folder with the brokers' logs
+#
+# Everything runs in a temporary folder, on free 127.0.0.1 ports:
+#   plain   Mosquitto with mqchat's shipped mosquitto.conf.in minus the plugin
+#           (same listeners, persistence, queue and nodelay settings;
+#           allow_anonymous true);
+#   mqchat  scripts/backend.sh (plugin + room manager) with a cheap Argon2id
+#           cost, so setting up thousands of accounts and joins is quick; the
+#           message path never hashes;
+#   joins   scripts/backend.sh at the room manager's default Argon2id cost,
+#           for the joins scenario only.
+# All of it is stopped when the script exits, however it exits.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${MQCHAT_BUILD_DIR:-$root/build}
+out=$PWD/bench-results.json
+build=1
+keep=0
+bench_args=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --out) out=$2; shift 2 ;;
+    --build-dir) build_dir=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --keep) keep=1; shift ;;
+    *) bench_args+=("$1"); shift ;;
+    esac
+done
+
+# Build what the benchmark runs, unless told not to.
+if [ "$build" = 1 ]; then
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+        cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    fi
+    cmake --build "$build_dir" -j"${MQCHAT_JOBS:-2}" \
+        --target mqchat_bench mqchat-room-manager mqchat_plugin
+fi
+bench_bin=$build_dir/bench/mqchat_bench
+if [ ! -x "$bench_bin" ]; then
+    echo "bench: $bench_bin is missing; build first (or drop --no-build)" >&2
+    exit 1
+fi
+mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+work=$(mktemp -d /tmp/mqchat-bench-XXXXXX)
+groups=()
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    # Each backend runs in its own process group: end the groups, politely first.
+    for group in "${groups[@]}"; do
+        kill -TERM -- "-$group" 2>/dev/null || true
+    done
+    for group in "${groups[@]}"; do
+        for _ in $(seq 1 100); do
+            kill -0 -- "-$group" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -KILL -- "-$group" 2>/dev/null || true
+    done
+    if [ "$status" -ne 0 ]; then
+        for log in "$work"/*/*.log; do
+            [ -f "$log" ] || continue
+            echo "---- $log (last 20 lines) ----" >&2
+            tail -n 20 "$log" >&2
+        done
+    fi
+    if [ "$keep" = 1 ]; then
+        echo "bench: logs kept in $work" >&2
+    else
+        rm -rf "$work"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+    local port=$1 pid=$2
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "bench: nothing listens on port $port" >&2
+    return 1
+}
+
+# The plain broker: the shipped template, without the plugin lines.
+start_plain() {
+    local dir=$work/plain
+    mkdir -p "$dir/mosquitto"
+    plain_port=$(free_port)
+    sed -e '/^plugin/d' \
+        -e 's/^allow_anonymous false$/allow_anonymous true/' \
+        -e "s|@MQTT_PORT@|$plain_port|g" \
+        -e "s|@WS_PORT@|$(free_port)|g" \
+        -e "s|@BIND@|127.0.0.1|g" \
+        -e "s|@DATA_DIR@|$dir|g" \
+        -e "s|@RUN_USER@|$(id -un)|g" \
+        "$root/mosquitto/mosquitto.conf.in" >"$dir/mosquitto.conf"
+    if grep -v '^#' "$dir/mosquitto.conf" | grep -q '@[A-Z_]*@' ||
+        ! grep -q '^allow_anonymous true$' "$dir/mosquitto.conf"; then
+        echo "bench: mosquitto.conf.in changed shape; update start_plain" >&2
+        return 1
+    fi
+    setsid "$mosquitto_bin" -c "$dir/mosquitto.conf" >"$dir/broker.log" 2>&1 &
+    plain_pid=$!
+    groups+=("$plain_pid")
+    wait_for_port "$plain_port" "$plain_pid"
+}
+
+# An mqchat backend named $1, with extra environment "$@" for the room manager.
+# Sets <name>_port, <name>_broker_pid, <name>_manager_pid.
+start_mqchat() {
+    local name=$1 dir=$work/$1
+    shift
+    mkdir -p "$dir"
+    local port
+    port=$(free_port)
+    setsid env "$@" MQCHAT_DATA_DIR="$dir/data" MQCHAT_MQTT_PORT="$port" \
+        MQCHAT_WS_PORT="$(free_port)" MQCHAT_BIND=127.0.0.1 MQCHAT_BUILD_DIR="$build_dir" \
+        MQCHAT_READY_FILE="$dir/ready" \
+        bash "$root/scripts/backend.sh" >"$dir/backend.log" 2>&1 &
+    local pid=$!
+    groups+=("$pid")
+    for _ in $(seq 1 600); do
+        [ -f "$dir/ready" ] && break
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "bench: the $name backend exited early" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    if [ ! -f "$dir/ready" ]; then
+        echo "bench: the $name backend was not ready after 60 s" >&2
+        return 1
+    fi
+    printf -v "${name}_port" %s "$port"
+    printf -v "${name}_broker_pid" %s "$(pgrep -P "$pid" -x mosquitto || echo 0)"
+    printf -v "${name}_manager_pid" %s "$(pgrep -P "$pid" -f mqchat-room-manager || echo 0)"
+}
+
+# "argon2_t=3" and the like, from the room manager's config log line.
+manager_config() {
+    grep -o "$2=[0-9]*" "$work/$1/backend.log" | tail -n 1 | cut -d= -f2
+}
+
+# A setting of the plain broker's configuration (the same as mqchat's).
+broker_setting() {
+    awk -v key="$1" '$1 == key { print $2; exit }' "$work/plain/mosquitto.conf"
+}
+
+start_plain
+start_mqchat mqchat MQCHAT_ARGON2_T=1 MQCHAT_ARGON2_M=8 MQCHAT_ARGON2_P=1
+start_mqchat joins -u MQCHAT_ARGON2_T -u MQCHAT_ARGON2_M -u MQCHAT_ARGON2_P
+
+status=0
+"$bench_bin" \
+    --plain-broker "tcp://127.0.0.1:$plain_port" --plain-broker-pid "$plain_pid" \
+    --mqchat-broker "tcp://127.0.0.1:$mqchat_port" \
+    --mqchat-broker-pid "$mqchat_broker_pid" --room-manager-pid "$mqchat_manager_pid" \
+    --joins-broker "tcp://127.0.0.1:$joins_port" \
+    --joins-argon2-t "$(manager_config joins argon2_t)" \
+    --joins-argon2-m "$(manager_config joins argon2_m_kib)" \
+    --joins-argon2-p "$(manager_config joins argon2_p)" \
+    --joins-workers "$(manager_config joins workers)" \
+    --setting "mosquitto=$("$mosquitto_bin" -h 2>/dev/null | head -n 1 || true)" \
+    --setting "paho_c=$(dpkg-query -W -f='${Version}' libpaho-mqtt1.3 2>/dev/null || echo unknown)" \
+    --setting "paho_cpp=$(dpkg-query -W -f='${Version}' libpaho-mqttpp3-1 2>/dev/null || echo unknown)" \
+    --setting "broker_set_tcp_nodelay=$(broker_setting set_tcp_nodelay)" \
+    --setting "broker_persistence=$(broker_setting persistence)" \
+    --setting "broker_max_queued_messages=$(broker_setting max_queued_messages)" \
+    --setting "broker_autosave_interval=$(broker_setting autosave_interval)" \
+    --setting "mqchat_setup_argon2=t=1,m=8,p=1" \
+    --out "$out" "${bench_args[@]}" || status=$?
+exit "$status"
