@@ -263,14 +263,16 @@ TEST_F(RoomManagerTest, RefusesInvalidUtf8WithoutEchoingIt)
 
 TEST_F(RoomManagerTest, RefusesInvalidNames)
 {
-    for (std::string name : std::vector<std::string>{"", "a/b", "a+b", "a#b", "$sys", "-lead", "has space",
-                             std::string(33, 'a'), std::string("tab\t")}) {
+    const std::vector<std::string> bad_users{
+        "", "a/b", "a+b", "a#b", "$sys", "-lead", "has space", std::string(33, 'a'), "tab\t"};
+    for (const std::string& name : bad_users) {
         EXPECT_EQ(code(call("register", guest, json{{"user", name}, {"password", "x"}})),
                   "invalid_name")
             << name;
     }
-    for (std::string room : std::vector<std::string>{"", "a/b", "a+b", "x#", "$room", " lead", "trail ",
-                             std::string("bell\x07"), std::string(65, 'r')}) {
+    const std::vector<std::string> bad_rooms{
+        "", "a/b", "a+b", "x#", "$room", " lead", "trail ", "bell\x07", std::string(65, 'r')};
+    for (const std::string& room : bad_rooms) {
         EXPECT_EQ(code(call("create", alice, json{{"room", room}, {"password", "x"}})),
                   "invalid_name")
             << room;
