@@ -48,14 +48,9 @@ data_dir=$(cd "$data_dir" && pwd)
 # Broker configuration, generated from the template on every start so the
 # ports and paths given above always win.
 conf=$data_dir/mosquitto/mosquitto.conf
-sed -e "s|@MQTT_PORT@|$mqtt_port|g" \
-    -e "s|@WS_PORT@|$ws_port|g" \
-    -e "s|@BIND@|$bind|g" \
-    -e "s|@PLUGIN_PATH@|$plugin|g" \
-    -e "s|@DATA_DIR@|$data_dir|g" \
-    -e "s|@RUN_USER@|$(id -un)|g" \
-    -e "s|@MAX_QUEUED@|$max_queued|g" \
-    "$root/mosquitto/mosquitto.conf.in" > "$conf"
+MQCHAT_DATA_DIR=$data_dir MQCHAT_PLUGIN=$plugin MQCHAT_MQTT_PORT=$mqtt_port \
+    MQCHAT_WS_PORT=$ws_port MQCHAT_BIND=$bind MQCHAT_MAX_QUEUED=$max_queued \
+    bash "$root/scripts/broker-conf.sh" "$root/mosquitto/mosquitto.conf.in" "$conf"
 
 broker_pid=""
 manager_pid=""

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t wanted < <(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$')
+mapfile -t wanted < <(bash "$here/packages.sh")
 
 missing=()
 for pkg in "${wanted[@]}"; do
