@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Entrypoint of the mqchat broker image (Mosquitto with the mqchat plugin);
+# also runs directly on a host (tests/docker/docker_test.sh does).
+#
+# Waits for the public key and the service secret the room manager's
+# entrypoint makes on first start, renders mosquitto.conf from the installed
+# template with the same script as scripts/backend.sh, and runs Mosquitto in
+# the foreground.
+#
+# Settings (environment):
+#   MQCHAT_PREFIX      where mqchat is installed                  [/opt/mqchat]
+#   MQCHAT_KEYS_DIR    the room manager's keys (read only)        [/var/lib/mqchat/keys]
+#   MQCHAT_BROKER_DIR  persistence, plugin state, generated conf  [/var/lib/mqchat/broker]
+#   MQCHAT_KEYS_WAIT   seconds to wait for the keys; then exit 1
+#                      (the restart policy tries again)          [120]
+#   MQCHAT_MQTT_PORT, MQCHAT_WS_PORT, MQCHAT_BIND, MQCHAT_MAX_QUEUED
+#                      as for scripts/backend.sh                 [1883, 9001, 0.0.0.0, 10000]
+#   MQCHAT_PLUGIN      the plugin       [$MQCHAT_PREFIX/lib/mqchat/mqchat_plugin.so]
+#   MQCHAT_MOSQUITTO   the broker command                        [mosquitto]
+#   MQCHAT_RUN_USER    as for the room manager's entrypoint
+set -euo pipefail
+
+prefix=${MQCHAT_PREFIX:-/opt/mqchat}
+keys=${MQCHAT_KEYS_DIR:-/var/lib/mqchat/keys}
+data=${MQCHAT_BROKER_DIR:-/var/lib/mqchat/broker}
+keys_wait=${MQCHAT_KEYS_WAIT:-120}
+export MQCHAT_PLUGIN=${MQCHAT_PLUGIN:-$prefix/lib/mqchat/mqchat_plugin.so}
+mosquitto_bin=${MQCHAT_MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
+
+if [ "$(id -u)" -eq 0 ] && [ -n "${MQCHAT_RUN_USER:-}" ]; then
+    mkdir -p "$data"
+    chown "$MQCHAT_RUN_USER:" "$data"
+    exec setpriv --reuid="$MQCHAT_RUN_USER" --regid="$MQCHAT_RUN_USER" --init-groups \
+        --inh-caps=-all -- "$0" "$@"
+fi
+
+# The key pair and the secret are the room manager's; never made here, so
+# there is one owner and no race between two first starts.
+waited=0
+until [ -s "$keys/signing-key.pub.pem" ] && [ -s "$keys/service-secret" ]; do
+    if [ "$waited" -ge "$((keys_wait * 10))" ]; then
+        echo "mqchat: no public key and service secret in $keys after ${keys_wait}s;" \
+            "is the room manager running?" >&2
+        exit 1
+    fi
+    [ "$waited" -eq 0 ] && echo "mqchat: waiting for the room manager's keys in $keys"
+    sleep 0.1
+    waited=$((waited + 1))
+done
+
+# The template names the key files inside the data folder; link them there
+# from the keys volume (mounted read only).
+mkdir -p "$data/mosquitto" "$data/plugin-state"
+chmod 0700 "$data"
+ln -sfn "$keys/signing-key.pub.pem" "$data/signing-key.pub.pem"
+ln -sfn "$keys/service-secret" "$data/service-secret"
+
+conf=$data/mosquitto/mosquitto.conf
+MQCHAT_DATA_DIR=$data bash "$prefix/libexec/mqchat/broker-conf.sh" \
+    "$prefix/share/mqchat/mosquitto.conf.in" "$conf"
+echo "mqchat: broker on mqtt port ${MQCHAT_MQTT_PORT:-1883}," \
+    "websocket port ${MQCHAT_WS_PORT:-9001}"
+exec "$mosquitto_bin" -c "$conf"
