@@ -205,7 +205,8 @@ echo "ok: snapshot $snapshot reaches only the client that asked"
 out=$(timeout 15 mosquitto_rr -h 127.0.0.1 -p "$PORT" -V 5 -q 1 -W 2 -i bob-sync \
     -u bob -P "$bob_s" -t "$control" -e chat/v1/users/bob/inbox/sync \
     -m '{"op":"presence_sync"}' 2>&1) && fail "a user got a snapshot: $out"
-wait_for "$log" "client=bob-sync user=bob | presence_sync | room=- result=ignored reason=not_the_service"
+wait_for "$log" \
+    "client=bob-sync user=bob | presence_sync | room=- result=ignored reason=not_the_service"
 echo "ok: presence_sync from a user is refused and logged"
 
 # ---------------------------------------------------------------------------
