@@ -43,6 +43,9 @@
 //   BASIC_AUTH for the new connection first and only then sends the
 //   DISCONNECT event for the old one, so the core counts a user's
 //   connections without a gap (presence never flickers offline).
+// tests/integration/presence_access_test.sh checks the last three on the
+// Debian broker (retained and live metadata, a takeover ping-pong, the
+// snapshot reaching only the client that asked).
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
