@@ -29,6 +29,23 @@
 //   mosquitto_property_add_* (the broker's allocator; the plugin does not
 //   link libmosquitto). The payload is different: the broker frees the old
 //   payload if a plugin swaps it. This plugin never touches the payload.
+// - Payload in READ checks. mosquitto_evt_acl_check carries the message's
+//   payload and length for every delivery, live and retained (the room
+//   metadata rule of the core needs it).
+// - mosquitto_broker_publish*. The message is queued and routed from the
+//   main loop after the callback returns, in the order queued, without a
+//   WRITE check or a MESSAGE event. Without a client id it goes through
+//   the READ check of each subscriber; with one (src/loop.c, single_publish)
+//   it is put straight into that client's queue, subscribed or not, and
+//   dropped when no session has that id. The _copy variant copies the
+//   payload, so the plugin never allocates for the broker.
+// - Session takeover. A CONNECT with a client id that is connected runs
+//   BASIC_AUTH for the new connection first and only then sends the
+//   DISCONNECT event for the old one, so the core counts a user's
+//   connections without a gap (presence never flickers offline).
+// tests/integration/presence_access_test.sh checks the last three on the
+// Debian broker (retained and live metadata, a takeover ping-pong, the
+// snapshot reaching only the client that asked).
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
@@ -94,6 +111,26 @@ Connection connection_of(const PluginState& state, const mosquitto* client)
                                       or_empty(mosquitto_client_username(client)));
 }
 
+// Publishes `payload` on topic::sys_presence (QoS 1, not retained): to every
+// reader when `client_id` is null (only the room manager may read it), else
+// to that client alone.
+void publish_presence(const char* client_id, const std::string& payload)
+{
+    const std::string topic(mqchat::topic::sys_presence);
+    int rc = mosquitto_broker_publish_copy(client_id, topic.c_str(),
+                                           static_cast<int>(payload.size()), payload.data(), 1,
+                                           false, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        // The room manager's view stays wrong until its next presence_sync.
+        mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: presence | publish failed rc=%d", rc);
+    }
+}
+
+void publish_change(const mqchat::access::PresenceChange& change)
+{
+    publish_presence(nullptr, AccessCore::presence_payload(change));
+}
+
 std::string read_secret(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -129,6 +166,9 @@ int on_basic_auth(int, void* event_data, void* userdata)
                                                 or_empty(ed->password));
         if (result.allowed) {
             audit(MOSQ_LOG_INFO, client_id, ed->username, "connect", "result=ok");
+            if (result.presence) {
+                publish_change(*result.presence);
+            }
             return MOSQ_ERR_SUCCESS;
         }
         audit(MOSQ_LOG_NOTICE, client_id, ed->username, "connect",
@@ -167,9 +207,14 @@ int on_acl_check(int, void* event_data, void* userdata)
             }
             allowed = state->core->check_publish(conn, topic, ed->retain);
             break;
-        case MOSQ_ACL_READ:
-            allowed = state->core->check_read(conn, topic);
+        case MOSQ_ACL_READ: {
+            std::string_view payload;
+            if (ed->payload != nullptr) {
+                payload = std::string_view(static_cast<const char*>(ed->payload), ed->payloadlen);
+            }
+            allowed = state->core->check_read(conn, topic, payload);
             break;
+        }
         default:
             break;
         }
@@ -201,6 +246,10 @@ int on_control(int, void* event_data, void* userdata)
         Connection conn = connection_of(*state, ed->client);
         std::string_view payload(static_cast<const char*>(ed->payload), ed->payloadlen);
         auto result = state->core->handle_control(conn, payload);
+        if (result.ok && !result.reply.empty()) {
+            // presence_sync: the snapshot goes to the asking client id only.
+            publish_presence(client_id, result.reply);
+        }
 
         std::string details = "room=" + (result.room.empty() ? "-" : result.room);
         if (!result.target.empty()) {
@@ -354,7 +403,11 @@ int on_disconnect(int, void* event_data, void* userdata)
         // A refused CONNECT has no client id any more; it was never counted.
         const char* client_id = mosquitto_client_id(ed->client);
         if (client_id != nullptr) {
-            state->core->disconnected(client_id, or_empty(mosquitto_client_username(ed->client)));
+            auto change = state->core->disconnected(
+                client_id, or_empty(mosquitto_client_username(ed->client)));
+            if (change) {
+                publish_change(*change);
+            }
         }
     } catch (...) {
         mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: disconnect handling failed");

@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "mqchat/protocol.hpp"
 #include "mqchat/token.hpp"
@@ -439,6 +440,263 @@ TEST_F(AccessCoreTest, ExpiredAdmissionsAreDroppedOnLoad)
     EXPECT_FALSE(core_->is_admitted("c1", "alice", room_a));
     // And the id is free for someone else.
     EXPECT_TRUE(core_->authenticate("c1", "bob", token(TokenType::session, "bob")).allowed);
+}
+
+// ---------------------------------------------------------------------------
+// Presence
+// ---------------------------------------------------------------------------
+
+TEST_F(AccessCoreTest, FirstConnectionOfAUserBringsThemOnline)
+{
+    AuthResult auth = core_->authenticate("phone", "alice", token(TokenType::session, "alice"));
+    ASSERT_TRUE(auth.allowed);
+    EXPECT_EQ(auth.presence, (PresenceChange{"alice", true}));
+    EXPECT_EQ(core_->online_users(), std::vector<std::string>{"alice"});
+}
+
+TEST_F(AccessCoreTest, UserWithTwoDevicesStaysOnlineWhenOneDrops)
+{
+    login(*core_, "phone", "alice");
+    AuthResult laptop =
+        core_->authenticate("laptop", "alice", token(TokenType::session, "alice"));
+    ASSERT_TRUE(laptop.allowed);
+    EXPECT_FALSE(laptop.presence.has_value());
+
+    EXPECT_FALSE(core_->disconnected("phone", "alice").has_value());
+    EXPECT_EQ(core_->online_users(), std::vector<std::string>{"alice"});
+
+    EXPECT_EQ(core_->disconnected("laptop", "alice"), (PresenceChange{"alice", false}));
+    EXPECT_TRUE(core_->online_users().empty());
+}
+
+TEST_F(AccessCoreTest, SessionTakeoverNeverGoesOffline)
+{
+    // The broker authenticates the new connection first, then reports the
+    // one it replaced as gone.
+    login(*core_, "phone", "alice");
+    AuthResult again = core_->authenticate("phone", "alice", token(TokenType::session, "alice"));
+    ASSERT_TRUE(again.allowed);
+    EXPECT_FALSE(again.presence.has_value());
+    EXPECT_FALSE(core_->disconnected("phone", "alice").has_value());
+    EXPECT_EQ(core_->online_users(), std::vector<std::string>{"alice"});
+
+    // The last connection going away still ends it.
+    EXPECT_EQ(core_->disconnected("phone", "alice"), (PresenceChange{"alice", false}));
+}
+
+TEST_F(AccessCoreTest, ReconnectAfterDisconnectIsOfflineThenOnline)
+{
+    login(*core_, "phone", "alice");
+    EXPECT_EQ(core_->disconnected("phone", "alice"), (PresenceChange{"alice", false}));
+    AuthResult back = core_->authenticate("phone", "alice", token(TokenType::session, "alice"));
+    EXPECT_EQ(back.presence, (PresenceChange{"alice", true}));
+}
+
+TEST_F(AccessCoreTest, GuestsAndServiceHaveNoPresence)
+{
+    AuthResult guest = core_->authenticate("g1", "", "");
+    AuthResult svc = core_->authenticate("svc", "mqchat-service", secret);
+    ASSERT_TRUE(guest.allowed);
+    ASSERT_TRUE(svc.allowed);
+    EXPECT_FALSE(guest.presence.has_value());
+    EXPECT_FALSE(svc.presence.has_value());
+    EXPECT_TRUE(core_->online_users().empty());
+    EXPECT_FALSE(core_->disconnected("g1", "").has_value());
+    EXPECT_FALSE(core_->disconnected("svc", "mqchat-service").has_value());
+}
+
+TEST_F(AccessCoreTest, RefusedConnectsDoNotCount)
+{
+    login(*core_, "phone", "alice");
+    EXPECT_FALSE(core_->authenticate("phone", "alice", "not-a-token").allowed);
+    EXPECT_FALSE(
+        core_->authenticate("phone", "bob", token(TokenType::session, "bob")).allowed);
+    // A disconnect for an id that bob never held changes nothing.
+    EXPECT_FALSE(core_->disconnected("phone", "bob").has_value());
+    EXPECT_EQ(core_->online_users(), std::vector<std::string>{"alice"});
+}
+
+TEST_F(AccessCoreTest, GuestDisplacedByUserKeepsTheUserOnline)
+{
+    ASSERT_TRUE(core_->authenticate("app-1", "", "").allowed);
+    login(*core_, "app-1", "alice");
+    // The guest's late disconnect is not alice's.
+    EXPECT_FALSE(core_->disconnected("app-1", "").has_value());
+    EXPECT_EQ(core_->online_users(), std::vector<std::string>{"alice"});
+}
+
+TEST_F(AccessCoreTest, PresencePayloads)
+{
+    EXPECT_EQ(AccessCore::presence_payload({"alice", true}),
+              R"({"event":"online","user":"alice"})");
+    EXPECT_EQ(AccessCore::presence_payload({"alice", false}),
+              R"({"event":"offline","user":"alice"})");
+    EXPECT_EQ(core_->presence_snapshot(), R"({"event":"snapshot","online":[]})");
+    login(*core_, "c2", "bob");
+    login(*core_, "c1", "alice");
+    EXPECT_EQ(core_->presence_snapshot(), R"({"event":"snapshot","online":["alice","bob"]})");
+}
+
+TEST_F(AccessCoreTest, OnlyServiceMaySyncPresence)
+{
+    login(*core_, "c1", "alice");
+    ControlResult ok = core_->handle_control(service(), R"({"op":"presence_sync"})");
+    EXPECT_TRUE(ok.ok) << ok.error;
+    EXPECT_EQ(ok.op, "presence_sync");
+    EXPECT_EQ(ok.reply, R"({"event":"snapshot","online":["alice"]})");
+
+    Connection alice = core_->connection_for("c1", "alice");
+    ControlResult refused = core_->handle_control(alice, R"({"op":"presence_sync"})");
+    EXPECT_FALSE(refused.ok);
+    EXPECT_EQ(refused.op, "presence_sync");
+    EXPECT_EQ(refused.error, "not_the_service");
+    EXPECT_TRUE(refused.reply.empty());
+    EXPECT_EQ(core_->handle_control(core_->connection_for("g1", ""), R"({"op":"presence_sync"})")
+                  .error,
+              "not_the_service");
+}
+
+TEST_F(AccessCoreTest, OnlyTheServiceReadsSysPresenceAndNobodyWritesIt)
+{
+    const std::string sys(topic::sys_presence);
+    Connection alice = login(*core_, "c1", "alice");
+    Connection guest = core_->connection_for("g1", "");
+    Connection svc = service();
+
+    EXPECT_TRUE(core_->check_read(svc, sys));
+    EXPECT_TRUE(core_->check_subscribe(svc, sys));
+    EXPECT_FALSE(core_->check_read(alice, sys));
+    EXPECT_FALSE(core_->check_subscribe(alice, sys));
+    EXPECT_FALSE(core_->check_read(guest, sys));
+    EXPECT_FALSE(core_->check_subscribe(guest, sys));
+    // A '#' subscription is granted, but every delivery on it is read-checked.
+    EXPECT_TRUE(core_->check_subscribe(alice, "#"));
+    EXPECT_FALSE(core_->check_read(alice, sys, R"({"event":"online","user":"bob"})"));
+
+    for (const Connection& conn : {alice, guest, svc}) {
+        EXPECT_FALSE(core_->check_publish(conn, sys)) << conn.client_id;
+        EXPECT_FALSE(core_->check_publish(conn, sys, true)) << conn.client_id;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Typing indicators and room presence topics
+// ---------------------------------------------------------------------------
+
+TEST_F(AccessCoreTest, TypingIsForAdmittedMembersAndNeverRetained)
+{
+    const std::string typing = topic::room_typing(room_a);
+    Connection alice = login(*core_, "c1", "alice");
+    Connection bob = login(*core_, "c2", "bob");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
+
+    EXPECT_TRUE(core_->check_publish(alice, typing));
+    EXPECT_FALSE(core_->check_publish(alice, typing, true));
+    EXPECT_TRUE(core_->check_subscribe(alice, typing));
+    EXPECT_TRUE(core_->check_read(alice, typing));
+    EXPECT_FALSE(core_->check_publish(alice, topic::room_typing(room_b)));
+
+    EXPECT_FALSE(core_->check_publish(bob, typing));
+    EXPECT_FALSE(core_->check_subscribe(bob, typing));
+    EXPECT_FALSE(core_->check_read(bob, typing));
+    EXPECT_FALSE(core_->check_publish(core_->connection_for("g1", ""), typing));
+
+    // Revocation ends it like the room itself.
+    now_ms_ += 1;
+    ASSERT_TRUE(core_->handle_control(service(), revoke_payload(room_a, "alice", now_ms_)).ok);
+    EXPECT_FALSE(core_->check_publish(alice, typing));
+    EXPECT_FALSE(core_->check_read(alice, typing));
+}
+
+TEST_F(AccessCoreTest, StampsTypingWithSenderAndTimeButNoSequence)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    auto props = core_->stamp(alice, topic::room_typing(room_a), 777);
+    ASSERT_EQ(props.size(), 2u);
+    EXPECT_EQ(props[0], Property("sender", "alice"));
+    EXPECT_EQ(props[1], Property("ts", "777"));
+    EXPECT_EQ(core_->last_seq(room_a), 0);
+
+    // Nothing was persisted either: a restart still has no sequence.
+    core_.reset();
+    core_ = make_core();
+    EXPECT_EQ(core_->last_seq(room_a), 0);
+}
+
+TEST_F(AccessCoreTest, RoomPresenceIsReadByMembersAndWrittenByTheServiceOnly)
+{
+    const std::string bob_state = topic::room_presence(room_a, "bob");
+    Connection alice = login(*core_, "c1", "alice");
+    Connection bob = login(*core_, "c2", "bob");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
+
+    EXPECT_TRUE(core_->check_read(alice, bob_state));
+    EXPECT_TRUE(core_->check_subscribe(alice, bob_state));
+    EXPECT_TRUE(core_->check_subscribe(alice, topic::room_presence_filter(room_a)));
+    EXPECT_FALSE(core_->check_read(alice, topic::room_presence(room_b, "bob")));
+    EXPECT_FALSE(core_->check_read(bob, bob_state));
+    EXPECT_FALSE(core_->check_subscribe(bob, bob_state));
+
+    EXPECT_FALSE(core_->check_publish(alice, topic::room_presence(room_a, "alice")));
+    EXPECT_FALSE(core_->check_publish(alice, topic::room_presence(room_a, "alice"), true));
+    EXPECT_FALSE(core_->check_publish(bob, bob_state, true));
+    EXPECT_TRUE(core_->check_publish(service(), bob_state, true));
+    EXPECT_TRUE(core_->stamp(service(), bob_state, 1).empty());
+}
+
+// ---------------------------------------------------------------------------
+// Listed and unlisted rooms
+// ---------------------------------------------------------------------------
+
+TEST_F(AccessCoreTest, NonMembersSeeOnlyListedMetadata)
+{
+    const std::string meta = topic::room_meta(room_a);
+    Connection bob = login(*core_, "c2", "bob");
+
+    EXPECT_TRUE(core_->check_subscribe(bob, meta));
+    EXPECT_TRUE(core_->check_read(bob, meta, R"({"id":"0123456789ab","listed":true})"));
+    EXPECT_FALSE(core_->check_read(bob, meta, R"({"id":"0123456789ab","listed":false})"));
+
+    // Fail closed on anything that is not plainly listed.
+    for (const char* payload : {"", "not json", "[1]", R"({"id":"0123456789ab"})",
+                                R"({"listed":"true"})", R"({"listed":1})", R"({"listed":null})",
+                                R"({"listed":true)"}) {
+        EXPECT_FALSE(core_->check_read(bob, meta, payload)) << payload;
+    }
+    EXPECT_FALSE(core_->check_read(bob, meta));
+}
+
+TEST_F(AccessCoreTest, MembersAlwaysSeeTheirRoomsMetadata)
+{
+    const std::string meta = topic::room_meta(room_a);
+    Connection alice = login(*core_, "c1", "alice");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
+
+    EXPECT_TRUE(core_->check_read(alice, meta, R"({"listed":false})"));
+    EXPECT_TRUE(core_->check_read(alice, meta, ""));
+    EXPECT_FALSE(core_->check_read(alice, topic::room_meta(room_b), R"({"listed":false})"));
+    EXPECT_TRUE(core_->check_read(service(), meta, R"({"listed":false})"));
+    EXPECT_FALSE(core_->check_read(core_->connection_for("g1", ""), meta, R"({"listed":true})"));
+
+    // Once revoked, alice is a non-member like anyone else.
+    now_ms_ += 1;
+    ASSERT_TRUE(core_->handle_control(service(), revoke_payload(room_a, "alice", now_ms_)).ok);
+    EXPECT_FALSE(core_->check_read(alice, meta, R"({"listed":false})"));
+    EXPECT_TRUE(core_->check_read(alice, meta, R"({"listed":true})"));
+}
+
+TEST_F(AccessCoreTest, OnlyTheServiceWritesMetadata)
+{
+    const std::string meta = topic::room_meta(room_a);
+    Connection alice = login(*core_, "c1", "alice");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a))).ok);
+    EXPECT_FALSE(core_->check_publish(alice, meta));
+    EXPECT_FALSE(core_->check_publish(alice, meta, true));
+    EXPECT_TRUE(core_->check_publish(service(), meta, true));
 }
 
 }  // namespace

@@ -37,6 +37,21 @@ std::string_view strip_share(std::string_view filter)
     return rest.substr(slash + 1);
 }
 
+// Room metadata as a non-member may see it: a JSON object whose "listed"
+// is true. Anything else, also an empty (cleared) payload, stays hidden.
+bool is_listed_meta(std::string_view payload)
+{
+    if (payload.empty()) {
+        return false;
+    }
+    json doc = json::parse(payload, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        return false;
+    }
+    auto listed = doc.find("listed");
+    return listed != doc.end() && listed->is_boolean() && listed->get<bool>();
+}
+
 bool equal_constant_time(std::string_view a, std::string_view b)
 {
     // The length of the secret is not secret; its bytes are.
@@ -149,18 +164,39 @@ AuthResult AccessCore::authenticate(std::string_view client_id, std::string_view
         // Only a guest can be displaced (client_id_taken let us through).
         it->second = Owner{std::string(username), 1};
     }
+
+    // Presence counts every connection of the user, over all client ids.
+    // A takeover (same client id) is counted in here before the broker
+    // reports the old connection gone, so it never drops to zero.
+    if (counts_for_presence(username)) {
+        auto [count, first] = user_connections_.try_emplace(std::string(username), 0);
+        if (++count->second == 1) {
+            result.presence = PresenceChange{std::string(username), true};
+        }
+    }
     result.allowed = true;
     return result;
 }
 
-void AccessCore::disconnected(std::string_view client_id, std::string_view username)
+std::optional<PresenceChange> AccessCore::disconnected(std::string_view client_id,
+                                                      std::string_view username)
 {
+    // Only connections authenticate() counted in are counted out: a guest
+    // displaced by a user, or a refused CONNECT, changes nothing.
     auto it = connected_.find(client_id);
     if (it == connected_.end() || it->second.username != username) {
-        return;
+        return std::nullopt;
+    }
+    std::optional<PresenceChange> change;
+    if (counts_for_presence(username)) {
+        auto count = user_connections_.find(username);
+        if (count != user_connections_.end() && --count->second <= 0) {
+            user_connections_.erase(count);
+            change = PresenceChange{std::string(username), false};
+        }
     }
     if (--it->second.connections > 0) {
-        return;
+        return change;
     }
     connected_.erase(it);
 
@@ -178,6 +214,32 @@ void AccessCore::disconnected(std::string_view client_id, std::string_view usern
             return now - entry.second.left_ms > options_.session_owner_ms;
         });
     }
+    return change;
+}
+
+bool AccessCore::counts_for_presence(std::string_view username) const
+{
+    return !username.empty() && username != options_.service_user;
+}
+
+std::vector<std::string> AccessCore::online_users() const
+{
+    std::vector<std::string> users;
+    users.reserve(user_connections_.size());
+    for (const auto& [user, count] : user_connections_) {
+        users.push_back(user);
+    }
+    return users;
+}
+
+std::string AccessCore::presence_payload(const PresenceChange& change)
+{
+    return json({{"event", change.online ? "online" : "offline"}, {"user", change.user}}).dump();
+}
+
+std::string AccessCore::presence_snapshot() const
+{
+    return json({{"event", "snapshot"}, {"online", online_users()}}).dump();
 }
 
 bool AccessCore::client_id_taken(std::string_view client_id, std::string_view username) const
@@ -235,6 +297,11 @@ bool AccessCore::check_publish(const Connection& conn, std::string_view name, bo
     if (name.starts_with("$") && name != topic::plugin_control) {
         return false;
     }
+    // Presence events come from the plugin alone; not even the room
+    // manager may put words in its mouth.
+    if (name == topic::sys_presence) {
+        return false;
+    }
     if (conn.role == Role::service) {
         return true;
     }
@@ -245,14 +312,17 @@ bool AccessCore::check_publish(const Connection& conn, std::string_view name, bo
     case topic::Kind::plugin_control:
         return conn.role == Role::user;
     case topic::Kind::room_msg:
+    case topic::Kind::room_typing:
         return conn.role == Role::user && !retain && is_room_id(parsed.subject) &&
                room_admitted(conn, parsed.subject);
     default:
+        // Room metadata and presence are the room manager's to write.
         return false;
     }
 }
 
-bool AccessCore::check_read(const Connection& conn, std::string_view name) const
+bool AccessCore::check_read(const Connection& conn, std::string_view name,
+                            std::string_view payload) const
 {
     switch (conn.role) {
     case Role::service:
@@ -262,12 +332,23 @@ bool AccessCore::check_read(const Connection& conn, std::string_view name) const
         return parsed.kind == topic::Kind::guest_inbox && parsed.subject == conn.client_id &&
                !has_wildcard(name);
     }
-    case Role::user:
-        return user_can_read(conn, name);
+    case Role::user: {
+        if (!user_can_read(conn, name)) {
+            return false;
+        }
+        // Metadata: members always, everyone else only while it is listed.
+        topic::Parsed parsed = topic::parse(name);
+        if (parsed.kind == topic::Kind::room_meta) {
+            return room_admitted(conn, parsed.subject) || is_listed_meta(payload);
+        }
+        return true;
+    }
     }
     return false;
 }
 
+// Whether a user may receive anything at all on `name`; check_read adds
+// the per-message rule for room metadata, which a subscribe cannot know.
 bool AccessCore::user_can_read(const Connection& conn, std::string_view name) const
 {
     if (has_wildcard(name)) {
@@ -280,8 +361,11 @@ bool AccessCore::user_can_read(const Connection& conn, std::string_view name) co
     case topic::Kind::room_meta:
         return is_room_id(parsed.subject);
     case topic::Kind::room_msg:
+    case topic::Kind::room_typing:
+    case topic::Kind::room_presence:
         return is_room_id(parsed.subject) && room_admitted(conn, parsed.subject);
     default:
+        // topic::sys_presence among others: the room manager's alone.
         return false;
     }
 }
@@ -350,6 +434,9 @@ ControlResult AccessCore::handle_control(const Connection& conn, std::string_vie
         }
         return revoke(conn, room->get_ref<const std::string&>(),
                       user->get_ref<const std::string&>(), before->get<std::int64_t>());
+    }
+    if (op == op::plugin::presence_sync) {
+        return presence_sync(conn);
     }
     result.error = "unknown_op";
     return result;
@@ -423,6 +510,20 @@ ControlResult AccessCore::revoke(const Connection& conn, std::string_view room,
     return result;
 }
 
+ControlResult AccessCore::presence_sync(const Connection& conn) const
+{
+    ControlResult result;
+    result.op = std::string(op::plugin::presence_sync);
+    // Who is online is for the room manager alone.
+    if (conn.role != Role::service) {
+        result.error = "not_the_service";
+        return result;
+    }
+    result.reply = presence_snapshot();
+    result.ok = true;
+    return result;
+}
+
 std::int64_t AccessCore::revoked_before(std::string_view room, std::string_view user) const
 {
     std::int64_t before = 0;
@@ -458,6 +559,11 @@ std::vector<Property> AccessCore::stamp(const Connection& conn, std::string_view
         }
         props.emplace_back(topic::prop_sender, conn.username);
         props.emplace_back(topic::prop_seq, std::to_string(seq));
+        props.emplace_back(topic::prop_ts, std::to_string(now));
+    } else if (parsed.kind == topic::Kind::room_typing && is_room_id(parsed.subject)) {
+        // Who is typing must be as trustworthy as who wrote; nothing to
+        // number or persist, typing indicators are not archived.
+        props.emplace_back(topic::prop_sender, conn.username);
         props.emplace_back(topic::prop_ts, std::to_string(now));
     } else if (parsed.kind == topic::Kind::control) {
         if (!conn.username.empty()) {

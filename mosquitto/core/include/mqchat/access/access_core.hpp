@@ -36,19 +36,35 @@ struct Connection {
     std::string username;  // empty for guests
 };
 
+// A user went online (their first connection came up) or offline (their
+// last one went away). Only users count: guests and the service never
+// produce one.
+struct PresenceChange {
+    std::string user;
+    bool online = false;
+
+    bool operator==(const PresenceChange&) const = default;
+};
+
 struct AuthResult {
     bool allowed = false;
     Role role = Role::guest;
     std::string reason;  // for the log; never contains a secret
+    // Set when this connection brought its user online; the adapter
+    // publishes it on topic::sys_presence (see presence_payload()).
+    std::optional<PresenceChange> presence;
 };
 
 // Outcome of a message on the plugin control topic, for the log.
 struct ControlResult {
     bool ok = false;
-    std::string op;      // "present", "revoke" or "" when unreadable
+    std::string op;      // "present", "revoke", "presence_sync" or "" when unreadable
     std::string room;    // room id when known
     std::string target;  // revoke: the user or "*"
     std::string error;   // why it was ignored; empty when ok
+    // presence_sync: the snapshot the adapter must send on
+    // topic::sys_presence to the requesting client id alone. Empty otherwise.
+    std::string reply;
 };
 
 // A user property the adapter must set on a routed message.
@@ -91,31 +107,55 @@ public:
 
     // CONNECT. `username` and `password` are empty when absent. On success
     // the client id is recorded as connected under that username until
-    // disconnected() is called for it.
+    // disconnected() is called for it, and the connection counts towards
+    // its user's presence: result.presence is set when it is the user's
+    // first connection (any client id).
     [[nodiscard]] AuthResult authenticate(std::string_view client_id, std::string_view username,
                                           std::string_view password);
 
     // A connection that authenticate() allowed has gone away. A user's
     // client id stays reserved for that user for options.session_owner_ms.
-    void disconnected(std::string_view client_id, std::string_view username);
+    // Returns an offline change when it was the user's last connection.
+    // On a session takeover the broker authenticates the new connection
+    // before the old one goes, so a takeover never returns one.
+    std::optional<PresenceChange> disconnected(std::string_view client_id,
+                                               std::string_view username);
+
+    // The users with at least one connection up, sorted by name.
+    [[nodiscard]] std::vector<std::string> online_users() const;
+
+    // The JSON payloads the adapter publishes on topic::sys_presence:
+    // {"event":"online"|"offline","user":U} and
+    // {"event":"snapshot","online":[...]} (the current online_users()).
+    [[nodiscard]] static std::string presence_payload(const PresenceChange& change);
+    [[nodiscard]] std::string presence_snapshot() const;
 
     // SUBSCRIBE with a topic filter (wildcards and $share/<group>/ allowed).
     [[nodiscard]] bool check_subscribe(const Connection& conn, std::string_view filter) const;
 
-    // PUBLISH to a concrete topic. A retained room message from anyone but
-    // the service is refused (it would outlive the sender's admission).
+    // PUBLISH to a concrete topic. A retained room message or typing
+    // indicator from anyone but the service is refused (it would outlive
+    // the sender's admission). Nobody may write topic::sys_presence: only
+    // the adapter publishes there, from inside the broker.
     [[nodiscard]] bool check_publish(const Connection& conn, std::string_view topic,
                                      bool retain = false) const;
 
-    // Every delivery of a message on `topic` to `conn`, retained ones too.
-    [[nodiscard]] bool check_read(const Connection& conn, std::string_view topic) const;
+    // Every delivery of a message on `topic` with `payload` to `conn`,
+    // retained ones too. The payload matters for room metadata only: a
+    // connection not admitted to the room receives it only when it is a
+    // JSON object with "listed": true (an empty or unreadable payload is
+    // refused), so unlisted rooms stay invisible to non-members.
+    [[nodiscard]] bool check_read(const Connection& conn, std::string_view topic,
+                                  std::string_view payload = {}) const;
 
     // A message on the plugin control topic ($CONTROL/mqchat/v1).
     ControlResult handle_control(const Connection& conn, std::string_view payload);
 
     // The user properties to set on a message `conn` published to `topic`
-    // (already allowed by check_publish). Room messages consume a sequence
-    // number, persisted before this returns. Empty for other topics.
+    // (already allowed by check_publish). Room messages get sender, seq and
+    // ts and consume a sequence number, persisted before this returns;
+    // typing indicators get sender and ts; control requests sender and
+    // client-id. Empty for other topics.
     [[nodiscard]] std::vector<Property> stamp(const Connection& conn, std::string_view topic,
                                               std::int64_t now_ms);
 
@@ -150,6 +190,8 @@ private:
     ControlResult present(const Connection& conn, std::string_view token);
     ControlResult revoke(const Connection& conn, std::string_view room, std::string_view user,
                          std::int64_t before_ms);
+    ControlResult presence_sync(const Connection& conn) const;
+    [[nodiscard]] bool counts_for_presence(std::string_view username) const;
 
     // State changes shared by live calls and log replay.
     void apply_admit(const std::string& client_id, const std::string& room, Admission admission);
@@ -174,6 +216,9 @@ private:
     // offline is protected only by its admissions (see docs/security.md).
     std::map<std::string, PastOwner, std::less<>> past_owners_;
     std::int64_t last_owner_sweep_ms_ = 0;
+    // Users' live connections over all their client ids (only users with at
+    // least one). Memory only: after a broker restart nobody is connected.
+    std::map<std::string, int, std::less<>> user_connections_;
 };
 
 }  // namespace mqchat::access
