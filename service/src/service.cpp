@@ -200,8 +200,14 @@ void Service::on_connected()
             spdlog::warn("service: no SUBACK for the control topics within 10 s");
             return;
         }
-        if (presence && !presence->wait_for(std::chrono::seconds(10))) {
-            spdlog::warn("service: no SUBACK for {} within 10 s", topic::sys_presence);
+        // Without presence the rooms still work: go on, and say why.
+        try {
+            if (presence && !presence->wait_for(std::chrono::seconds(10))) {
+                spdlog::warn("service: no SUBACK for {} within 10 s", topic::sys_presence);
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("service: subscribe refused topic={} error={}", topic::sys_presence,
+                         e.what());
         }
         manager_->publish_broker_state();
         if (!ready_signalled_.exchange(true) && config_.on_ready) {
