@@ -36,6 +36,8 @@ struct Options {
     std::string instance = "main";
     std::int64_t history_keep = 100'000;
     int history_max_days = 0;
+    int presence_grace_ms = 2000;
+    int meta_interval_ms = 1000;
 };
 
 // Paho speaks tcp:// and ssl://; people and the docs say mqtt:// and mqtts://.
@@ -100,6 +102,8 @@ int run(const Options& options)
     Service service(config);
     RoomManagerConfig manager_config;
     manager_config.service_user = options.service_user;
+    manager_config.presence_grace = std::chrono::milliseconds(options.presence_grace_ms);
+    manager_config.meta_interval = std::chrono::milliseconds(options.meta_interval_ms);
     RoomManager manager(store, hasher, signer, service.publisher(), manager_config);
     service.start(manager);
     spdlog::info("room_manager: running schema_version={}", store.schema_version());
@@ -167,6 +171,16 @@ int main(int argc, char** argv)
         ->envname("MQCHAT_HISTORY_MAX_DAYS")
         ->check(CLI::Range(0, 36500))
         ->capture_default_str();
+    app.add_option("--presence-grace-ms", options.presence_grace_ms,
+                   "how long a user must be gone before they show offline")
+        ->envname("MQCHAT_PRESENCE_GRACE_MS")
+        ->check(CLI::Range(0, 600'000))
+        ->capture_default_str();
+    app.add_option("--meta-interval-ms", options.meta_interval_ms,
+                   "least time between two count updates of one room's metadata")
+        ->envname("MQCHAT_META_INTERVAL_MS")
+        ->check(CLI::Range(0, 600'000))
+        ->capture_default_str();
     app.add_option("--ready-file", options.ready_file,
                    "file to create once control requests are being answered");
     CLI11_PARSE(app, argc, argv);
@@ -177,11 +191,12 @@ int main(int argc, char** argv)
     // The effective configuration; the secret is read later and never printed.
     spdlog::info("room_manager: config data_dir={} broker={} service_user={} argon2_t={} "
                  "argon2_m_kib={} argon2_p={} workers={} log_level={} init_only={} instance={} "
-                 "history_keep={} history_max_days={}",
+                 "history_keep={} history_max_days={} presence_grace_ms={} meta_interval_ms={}",
                  options.data_dir, paho_uri(options.broker), options.service_user,
                  options.argon2.t_cost, options.argon2.m_cost_kib, options.argon2.parallelism,
                  options.workers, options.log_level, options.init_only, options.instance,
-                 options.history_keep, options.history_max_days);
+                 options.history_keep, options.history_max_days, options.presence_grace_ms,
+                 options.meta_interval_ms);
 
     try {
         return run(options);

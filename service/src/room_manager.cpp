@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "mqchat/names.hpp"
 
@@ -91,7 +93,7 @@ bool is_known_op(std::string_view op)
     for (std::string_view known :
          {op::register_user, op::login, op::create, op::join, op::leave, op::whoami,
           op::members, op::kick, op::ban, op::unban, op::passwd, op::delete_room,
-          op::history}) {
+          op::history, op::rooms, op::update, op::transfer}) {
         if (op == known) {
             return true;
         }
@@ -117,6 +119,47 @@ struct RoomManager::Request {
         out = it->get<std::string>();
         return is_valid_utf8(out) ? ErrorCode::ok : ErrorCode::invalid_utf8;
     }
+
+    // An optional string field; bad_request if present but not a string.
+    ErrorCode optional_string(const char* key, std::optional<std::string>& out) const
+    {
+        if (!body.contains(key)) {
+            return ErrorCode::ok;
+        }
+        std::string value;
+        if (auto code = string_field(key, value); code != ErrorCode::ok) {
+            return code;
+        }
+        out = std::move(value);
+        return ErrorCode::ok;
+    }
+
+    // An optional boolean field; bad_request if present but not a boolean.
+    ErrorCode optional_bool(const char* key, std::optional<bool>& out) const
+    {
+        const auto it = body.find(key);
+        if (it == body.end()) {
+            return ErrorCode::ok;
+        }
+        if (!it->is_boolean()) {
+            return ErrorCode::bad_request;
+        }
+        out = it->get<bool>();
+        return ErrorCode::ok;
+    }
+
+    // The optional "description" of create and update, at most
+    // limits::max_description bytes of UTF-8.
+    ErrorCode description(std::optional<std::string>& out) const
+    {
+        if (auto code = optional_string("description", out); code != ErrorCode::ok) {
+            return code;
+        }
+        if (out && out->size() > limits::max_description) {
+            return ErrorCode::bad_request;
+        }
+        return ErrorCode::ok;
+    }
 };
 
 RoomManager::RoomManager(Store& store, const PasswordHasher& hasher, const TokenSigner& signer,
@@ -130,7 +173,8 @@ RoomManager::RoomManager(Store& store, const PasswordHasher& hasher, const Token
       user_failures_(config.user_join_failures),
       room_failures_(config.room_join_failures),
       login_failures_(config.login_failures),
-      dummy_hash_(hasher.hash("mqchat: nobody has this password"))
+      dummy_hash_(hasher.hash("mqchat: nobody has this password")),
+      presence_(config.presence_grace, clock_)
 {
 }
 
@@ -177,6 +221,9 @@ Reply RoomManager::handle(std::string_view op, const Requester& who, std::string
         if (op == op::passwd) return do_passwd(request);
         if (op == op::delete_room) return do_delete(request);
         if (op == op::history) return do_history(request);
+        if (op == op::rooms) return do_rooms(request);
+        if (op == op::update) return do_update(request);
+        if (op == op::transfer) return do_transfer(request);
         return do_whoami(request);
     } catch (const std::exception& e) {
         spdlog::error("room_manager: op={} user={} internal error: {}", op, who.user, e.what());
@@ -249,18 +296,202 @@ Reply RoomManager::do_login(const Request& request)
 
 namespace {
 
-json meta_json(const RoomRecord& room, std::int64_t members)
+// The metadata object (docs/protocol.md, "Room metadata"); never a hash.
+json meta_json(const RoomRecord& room, std::int64_t members, std::int64_t online)
 {
-    return {{"id", room.id},         {"name", room.name},       {"owner", room.owner},
-            {"protected", true},     {"members", members},      {"created", room.created}};
+    return {{"id", room.id},
+            {"name", room.name},
+            {"owner", room.owner},
+            {"protected", true},
+            {"members", members},
+            {"online", online},
+            {"created", room.created},
+            {"listed", room.listed},
+            {"description", room.description}};
+}
+
+std::string_view role_name(MemberRole role)
+{
+    return role == MemberRole::owner ? "owner" : "member";
 }
 
 }  // namespace
 
+RoomManager::Counts RoomManager::counts(const std::string& room_id)
+{
+    Counts c;
+    for (const auto& m : store_.members(room_id)) {
+        ++c.members;
+        if (presence_.is_online(m.user)) {
+            ++c.online;
+        }
+    }
+    return c;
+}
+
 void RoomManager::publish_meta(const RoomRecord& room)
 {
-    const json meta = meta_json(room, store_.member_count(room.id));
-    publisher_.publish(topic::room_meta(room.id), dump(meta), true);
+    std::lock_guard lock(meta_mutex_);
+    publish_meta_locked(room, clock_());
+}
+
+void RoomManager::publish_meta_locked(const RoomRecord& room, std::int64_t now)
+{
+    const Counts c = counts(room.id);
+    publisher_.publish(topic::room_meta(room.id), dump(meta_json(room, c.members, c.online)),
+                       true);
+    meta_published_ms_[room.id] = now;
+    dirty_rooms_.erase(room.id);
+}
+
+void RoomManager::mark_dirty(const std::string& room_id)
+{
+    std::lock_guard lock(meta_mutex_);
+    dirty_rooms_.insert(room_id);
+}
+
+void RoomManager::flush_dirty_meta()
+{
+    std::lock_guard lock(meta_mutex_);
+    const std::int64_t now = clock_();
+    const std::int64_t interval = config_.meta_interval.count();
+    const auto recent = [&](const std::string& id) {
+        const auto it = meta_published_ms_.find(id);
+        return it != meta_published_ms_.end() && now - it->second < interval;
+    };
+
+    // Each dirty room once its last publish is an interval old. The room is
+    // read again: what goes out is its state now, and a deleted room stays gone.
+    const std::vector<std::string> dirty(dirty_rooms_.begin(), dirty_rooms_.end());
+    for (const auto& id : dirty) {
+        if (recent(id)) {
+            continue;
+        }
+        if (const auto room = store_.find_room_by_id(id)) {
+            publish_meta_locked(*room, now);
+        } else {
+            dirty_rooms_.erase(id);
+        }
+    }
+
+    // A publish older than the interval no longer holds anything back.
+    std::erase_if(meta_published_ms_, [&](const auto& entry) {
+        return !recent(entry.first) && !dirty_rooms_.contains(entry.first);
+    });
+}
+
+void RoomManager::publish_presence(const std::string& room_id, const std::string& user,
+                                   MemberRole role)
+{
+    // The state is read here, under membership_mutex_, so of two racing
+    // changes the later publish carries the later state.
+    const PresenceState state = presence_.state(user);
+    const json body = {{"user", user},
+                       {"role", role_name(role)},
+                       {"online", state.online},
+                       {"since", state.since_ms}};
+    publisher_.publish(topic::room_presence(room_id, user), dump(body), true);
+}
+
+void RoomManager::clear_presence(const std::string& room_id, const std::string& user)
+{
+    // An empty retained message removes the topic, also from the broker's persistence.
+    publisher_.publish(topic::room_presence(room_id, user), "", true);
+}
+
+void RoomManager::publish_change(const PresenceChange& change)
+{
+    std::vector<Membership> rooms;
+    {
+        std::lock_guard lock(membership_mutex_);
+        rooms = store_.memberships_of(change.user);
+        for (const auto& m : rooms) {
+            publish_presence(m.room_id, m.user, m.role);
+        }
+    }
+    for (const auto& m : rooms) {
+        mark_dirty(m.room_id);
+    }
+    spdlog::debug("room_manager: presence user={} online={} rooms={}", change.user,
+                  change.state.online, rooms.size());
+}
+
+void RoomManager::handle_presence(std::string_view payload)
+{
+    try {
+        const json body = json::parse(payload, nullptr, false);
+        const auto event = body.is_object() ? body.find("event") : body.end();
+        if (body.is_discarded() || !body.is_object() || event == body.end() ||
+            !event->is_string()) {
+            spdlog::warn("room_manager: ignored presence message reason=malformed");
+            return;
+        }
+
+        // One user's event.
+        if (*event == "online" || *event == "offline") {
+            const auto user = body.find("user");
+            if (user == body.end() || !user->is_string() ||
+                check_user_name(user->get<std::string>()) != ErrorCode::ok) {
+                spdlog::warn("room_manager: ignored presence message reason=bad_user");
+                return;
+            }
+            const std::string name = user->get<std::string>();
+            const auto change =
+                *event == "online" ? presence_.user_online(name) : presence_.user_offline(name);
+            if (change) {
+                publish_change(*change);
+            }
+            return;
+        }
+
+        if (*event != "snapshot") {
+            spdlog::warn("room_manager: ignored presence message reason=unknown_event");
+            return;
+        }
+        const auto online = body.find("online");
+        if (online == body.end() || !online->is_array()) {
+            spdlog::warn("room_manager: ignored presence message reason=bad_snapshot");
+            return;
+        }
+        std::vector<std::string> users;
+        for (const auto& u : *online) {
+            if (u.is_string() && check_user_name(u.get<std::string>()) == ErrorCode::ok) {
+                users.push_back(u.get<std::string>());
+            }
+        }
+
+        // After a (re)connect the broker may hold stale retained presence
+        // (restored from its persistence, or changed while we were away):
+        // every membership is published again, and every count.
+        presence_.snapshot(users);
+        std::vector<Membership> all;
+        {
+            std::lock_guard lock(membership_mutex_);
+            all = store_.memberships();
+            for (const auto& m : all) {
+                publish_presence(m.room_id, m.user, m.role);
+            }
+        }
+        for (const auto& m : all) {
+            mark_dirty(m.room_id);
+        }
+        spdlog::info("room_manager: presence snapshot online={} memberships={}", users.size(),
+                     all.size());
+    } catch (const std::exception& e) {
+        spdlog::error("room_manager: presence message failed: {}", e.what());
+    }
+}
+
+void RoomManager::tick()
+{
+    try {
+        for (const auto& change : presence_.expire()) {
+            publish_change(change);
+        }
+        flush_dirty_meta();
+    } catch (const std::exception& e) {
+        spdlog::error("room_manager: timer failed: {}", e.what());
+    }
 }
 
 void RoomManager::publish_all_meta()
@@ -286,6 +517,14 @@ Reply RoomManager::do_create(const Request& request)
     }
     if (auto code = check_room_name(name); code != ErrorCode::ok) return error_reply(code);
     if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+    std::optional<bool> listed;
+    std::optional<std::string> description;
+    if (auto code = request.optional_bool("listed", listed); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (auto code = request.description(description); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
 
     // Cheap early answer; the insert below is what really decides.
     if (store_.find_room_by_name(name)) {
@@ -297,24 +536,31 @@ Reply RoomManager::do_create(const Request& request)
     room.owner = request.who.user;
     room.password_hash = hasher_.hash(password);
     room.created = clock_() / 1000;
+    room.listed = listed.value_or(true);
+    room.description = description.value_or("");
 
     // A fresh id collides with probability 2^-48 per room; retry a few times anyway.
-    bool stored = false;
-    for (int attempt = 0; attempt < 3 && !stored; ++attempt) {
-        room.id = random_room_id();
-        stored = store_.add_room(room, clock_());
-        if (!stored && store_.find_room_by_name(name)) {
-            return error_reply(ErrorCode::room_exists);
+    {
+        std::lock_guard lock(membership_mutex_);
+        bool stored = false;
+        for (int attempt = 0; attempt < 3 && !stored; ++attempt) {
+            room.id = random_room_id();
+            stored = store_.add_room(room, clock_());
+            if (!stored && store_.find_room_by_name(name)) {
+                return error_reply(ErrorCode::room_exists);
+            }
         }
+        if (!stored) {
+            throw std::runtime_error("could not allocate a room id");
+        }
+        publish_presence(room.id, room.owner, MemberRole::owner);
     }
-    if (!stored) {
-        throw std::runtime_error("could not allocate a room id");
-    }
-
     publish_meta(room);
 
-    spdlog::info("room_manager: op=create user={} room={}", room.owner, room.id);
-    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+    spdlog::info("room_manager: op=create user={} room={} listed={}", room.owner, room.id,
+                 room.listed);
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)},
                      {"token", sign_join_token(room.owner, room.id)}});
 }
 
@@ -353,12 +599,21 @@ Reply RoomManager::do_join(const Request& request)
         return error_reply(ErrorCode::wrong_password);
     }
 
-    if (store_.add_member(room->id, user, MemberRole::member, clock_())) {
-        publish_meta(*room);
+    bool added = false;
+    {
+        std::lock_guard lock(membership_mutex_);
+        added = store_.add_member(room->id, user, MemberRole::member, clock_());
+        if (added) {
+            publish_presence(room->id, user, MemberRole::member);
+        }
+    }
+    if (added) {
+        mark_dirty(room->id);
     }
 
     spdlog::info("room_manager: op=join user={} room={}", user, room->id);
-    return ok_reply({{"room", meta_json(*room, store_.member_count(room->id))},
+    const Counts c = counts(room->id);
+    return ok_reply({{"room", meta_json(*room, c.members, c.online)},
                      {"token", sign_join_token(user, room->id)}});
 }
 
@@ -372,17 +627,22 @@ Reply RoomManager::do_leave(const Request& request)
     if (user == room.owner) {
         return error_reply(ErrorCode::owner_cannot_leave);
     }
-    if (!store_.remove_member(room.id, user)) {
-        return error_reply(ErrorCode::not_member);
-    }
+    {
+        std::lock_guard lock(membership_mutex_);
+        if (!store_.remove_member(room.id, user)) {
+            return error_reply(ErrorCode::not_member);
+        }
 
-    // Revoke after the membership is gone: a join racing with this leave
-    // gets a token stamped after the revocation only if it re-added the member.
-    revoke(room.id, user);
-    publish_meta(room);
+        // Revoke after the membership is gone: a join racing with this leave
+        // gets a token stamped after the revocation only if it re-added the member.
+        revoke(room.id, user);
+        clear_presence(room.id, user);
+    }
+    mark_dirty(room.id);
 
     spdlog::info("room_manager: op=leave user={} room={}", user, room.id);
-    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))}});
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)}});
 }
 
 Reply RoomManager::do_whoami(const Request& request)
@@ -450,13 +710,18 @@ Reply RoomManager::do_members(const Request& request)
 
     json members = json::array();
     const auto records = store_.members(room.id);
+    std::int64_t online = 0;
     for (const auto& m : records) {
+        const bool is_online = presence_.is_online(m.user);
+        online += is_online ? 1 : 0;
         members.push_back({{"user", m.user},
-                           {"role", m.role == MemberRole::owner ? "owner" : "member"},
-                           {"joined", m.joined_ms / 1000}});
+                           {"role", role_name(m.role)},
+                           {"joined", m.joined_ms / 1000},
+                           {"online", is_online}});
     }
-    return ok_reply({{"room", meta_json(room, static_cast<std::int64_t>(records.size()))},
-                     {"members", std::move(members)}});
+    return ok_reply(
+        {{"room", meta_json(room, static_cast<std::int64_t>(records.size()), online)},
+         {"members", std::move(members)}});
 }
 
 // kick removes a member, who may rejoin with the password; ban also keeps
@@ -481,20 +746,27 @@ Reply RoomManager::do_kick(const Request& request, bool ban)
     if (ban) {
         store_.add_ban(room.id, target, clock_());
     }
-    const bool was_member = store_.remove_member(room.id, target);
-    if (!ban && !was_member) {
-        return error_reply(ErrorCode::not_member);
+    bool was_member = false;
+    {
+        std::lock_guard lock(membership_mutex_);
+        was_member = store_.remove_member(room.id, target);
+        if (!ban && !was_member) {
+            return error_reply(ErrorCode::not_member);
+        }
+        // A ban revokes even a non-member: a token from an earlier join is void.
+        revoke(room.id, target);
+        if (was_member) {
+            clear_presence(room.id, target);
+        }
     }
-    // A ban revokes even a non-member: a token from an earlier join is void.
-    revoke(room.id, target);
     if (was_member) {
-        publish_meta(room);
+        mark_dirty(room.id);
     }
 
     spdlog::info("room_manager: op={} user={} room={} target={}", ban ? "ban" : "kick",
                  request.who.user, room.id, target);
-    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
-                     {"user", target}});
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)}, {"user", target}});
 }
 
 Reply RoomManager::do_unban(const Request& request)
@@ -511,7 +783,8 @@ Reply RoomManager::do_unban(const Request& request)
 
     spdlog::info("room_manager: op=unban user={} room={} target={}", request.who.user, room.id,
                  target);
-    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)},
                      {"user", target},
                      {"was_banned", was_banned}});
 }
@@ -542,19 +815,23 @@ Reply RoomManager::do_passwd(const Request& request)
     store_.set_room_password(room.id, hasher_.hash(password));
     int revoked = 0;
     if (revoke_members) {
+        std::lock_guard lock(membership_mutex_);
         for (const auto& m : store_.members(room.id)) {
             if (m.role != MemberRole::owner && store_.remove_member(room.id, m.user)) {
                 revoke(room.id, m.user);
+                clear_presence(room.id, m.user);
                 ++revoked;
             }
         }
-        publish_meta(room);
+    }
+    if (revoked > 0) {
+        mark_dirty(room.id);
     }
 
     spdlog::info("room_manager: op=passwd user={} room={} revoked={}", request.who.user,
                  room.id, revoked);
-    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
-                     {"revoked", revoked}});
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)}, {"revoked", revoked}});
 }
 
 Reply RoomManager::do_delete(const Request& request)
@@ -566,13 +843,27 @@ Reply RoomManager::do_delete(const Request& request)
 
     // Revoke everyone first, so nobody reads on while the rest happens.
     revoke(room.id, "*");
-    store_.delete_room(room.id);
-    // An empty retained message clears the metadata, also from the broker's
-    // persistence, so the room does not reappear after a restart.
-    publisher_.publish(topic::room_meta(room.id), "", true);
+
+    // Empty retained messages clear the metadata and every member's presence,
+    // also from the broker's persistence, so nothing of the room reappears
+    // after a restart. The members are read before the store forgets them;
+    // both locks keep a presence change or the meta timer from publishing
+    // into the room meanwhile.
+    {
+        std::lock_guard membership(membership_mutex_);
+        std::lock_guard meta(meta_mutex_);
+        const auto members = store_.members(room.id);
+        publisher_.publish(topic::room_meta(room.id), "", true);
+        for (const auto& m : members) {
+            clear_presence(room.id, m.user);
+        }
+        store_.delete_room(room.id);
+        dirty_rooms_.erase(room.id);
+        meta_published_ms_.erase(room.id);
+    }
 
     spdlog::info("room_manager: op=delete user={} room={}", request.who.user, room.id);
-    return ok_reply({{"room", meta_json(room, 0)}, {"deleted", true}});
+    return ok_reply({{"room", meta_json(room, 0, 0)}, {"deleted", true}});
 }
 
 namespace {
@@ -661,10 +952,134 @@ Reply RoomManager::do_history(const Request& request)
     }
     spdlog::debug("room_manager: op=history user={} room={} count={}", request.who.user, room.id,
                   page.messages.size());
-    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)},
                      {"messages", std::move(messages)},
                      {"more", page.more},
                      {"last_seq", page.last_seq}});
+}
+
+namespace {
+
+// Like history: the reply must fit the broker's 64 KiB packet limit. 500
+// rooms with long descriptions would not; the list is cut and says `more`.
+constexpr std::size_t max_rooms_reply_bytes = 56 * 1024;
+
+}  // namespace
+
+Reply RoomManager::do_rooms(const Request& request)
+{
+    RoomQuery query;
+    query.user = request.who.user;
+    query.limit = limits::default_rooms_page;
+    std::optional<std::string> match;
+    if (auto code = request.optional_string("match", match); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    query.match = match.value_or("");
+    if (const auto it = request.body.find("limit"); it != request.body.end()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+            it->get<std::int64_t>() > static_cast<std::int64_t>(limits::max_rooms_page)) {
+            return error_reply(ErrorCode::bad_request);
+        }
+        query.limit = it->get<std::size_t>();
+    }
+
+    RoomPage page = store_.list_rooms(query);
+
+    json rooms = json::array();
+    std::size_t bytes = 0;
+    for (const auto& listing : page.rooms) {
+        json entry = meta_json(listing.room, listing.members, counts(listing.room.id).online);
+        entry["member"] = listing.member;
+        bytes += dump(entry).size() + 1;
+        if (bytes > max_rooms_reply_bytes && !rooms.empty()) {
+            page.more = true;
+            break;
+        }
+        rooms.push_back(std::move(entry));
+    }
+    spdlog::debug("room_manager: op=rooms user={} count={} more={}", request.who.user,
+                  rooms.size(), page.more);
+    return ok_reply({{"rooms", std::move(rooms)}, {"more", page.more}});
+}
+
+// Sets the description and/or whether the room is listed; the new metadata
+// goes out at once, since it decides who may read it.
+Reply RoomManager::do_update(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, true, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    std::optional<std::string> description;
+    std::optional<bool> listed;
+    if (auto code = request.description(description); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (auto code = request.optional_bool("listed", listed); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (!description && !listed) {
+        return error_reply(ErrorCode::bad_request);
+    }
+
+    std::optional<RoomRecord> updated;
+    {
+        std::lock_guard lock(meta_mutex_);
+        store_.update_room(room.id, description, listed);
+        updated = store_.find_room_by_id(room.id);
+        if (updated) {
+            publish_meta_locked(*updated, clock_());
+        }
+    }
+    if (!updated) {
+        return error_reply(ErrorCode::no_such_room);  // deleted meanwhile
+    }
+
+    spdlog::info("room_manager: op=update user={} room={} listed={}", request.who.user,
+                 room.id, updated->listed);
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(*updated, c.members, c.online)}});
+}
+
+// Hands the room to another member; the old owner stays a member.
+Reply RoomManager::do_transfer(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, true, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    std::string target;
+    if (auto code = target_user(request, target); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (target == request.who.user) {
+        return error_reply(ErrorCode::bad_request);
+    }
+    if (!store_.user_exists(target)) {
+        return error_reply(ErrorCode::no_such_user);
+    }
+
+    // Both roles show in the presence topics, so they change under the same lock.
+    {
+        std::lock_guard lock(membership_mutex_);
+        switch (store_.transfer_owner(room.id, request.who.user, target)) {
+        case TransferResult::ok: break;
+        case TransferResult::no_such_room: return error_reply(ErrorCode::no_such_room);
+        case TransferResult::not_owner: return error_reply(ErrorCode::not_owner);
+        case TransferResult::not_member: return error_reply(ErrorCode::not_member);
+        }
+        publish_presence(room.id, request.who.user, MemberRole::member);
+        publish_presence(room.id, target, MemberRole::owner);
+    }
+    room.owner = target;
+    publish_meta(room);
+
+    spdlog::info("room_manager: op=transfer user={} room={} target={}", request.who.user,
+                 room.id, target);
+    const Counts c = counts(room.id);
+    return ok_reply({{"room", meta_json(room, c.members, c.online)}});
 }
 
 void RoomManager::publish_broker_state()
@@ -678,6 +1093,11 @@ void RoomManager::publish_broker_state()
     } catch (const std::exception& e) {
         spdlog::error("room_manager: re-sending revocations failed: {}", e.what());
     }
+
+    // The plugin answers on topic::sys_presence; handle_presence() then
+    // republishes every member's presence.
+    publisher_.publish(std::string(topic::plugin_control),
+                       dump({{"op", op::plugin::presence_sync}}), false);
     publish_all_meta();
 }
 

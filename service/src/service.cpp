@@ -18,6 +18,15 @@ namespace {
 
 constexpr int max_buffered_messages = 10'000;
 
+// How often the timer thread runs RoomManager::tick(): well below the
+// presence grace and the meta interval, so both are kept to within 0.1 s.
+constexpr std::chrono::milliseconds tick_period{100};
+
+// Presence messages queued for the timer thread at most. Only the plugin
+// writes them, so more means the thread is stuck; dropping loses nothing
+// for good, the next reconnect's snapshot sets every state again.
+constexpr std::size_t max_queued_presence = 100'000;
+
 std::string random_client_id()
 {
     std::array<unsigned char, 6> bytes{};
@@ -124,7 +133,34 @@ void Service::start(RoomManager& manager)
         }
     });
 
+    timer_ = std::thread([this] { run_timer(); });
     connector_ = std::thread([this] { connect_loop(); });
+}
+
+void Service::run_timer()
+{
+    auto next_tick = std::chrono::steady_clock::now() + tick_period;
+    std::unique_lock lock(presence_mutex_);
+    while (!timer_stopping_) {
+        presence_wake_.wait_until(lock, next_tick, [this] {
+            return timer_stopping_ || !presence_queue_.empty();
+        });
+
+        // Presence first, in arrival order; the manager runs without our lock.
+        while (!presence_queue_.empty() && !timer_stopping_) {
+            std::string payload = std::move(presence_queue_.front());
+            presence_queue_.pop_front();
+            lock.unlock();
+            manager_->handle_presence(payload);
+            lock.lock();
+        }
+        if (!timer_stopping_ && std::chrono::steady_clock::now() >= next_tick) {
+            lock.unlock();
+            manager_->tick();
+            lock.lock();
+            next_tick = std::chrono::steady_clock::now() + tick_period;
+        }
+    }
 }
 
 void Service::connect_loop()
@@ -146,20 +182,32 @@ void Service::on_connected()
     spdlog::info("service: connected broker={} client={}", config_.broker_uri,
                  config_.client_id);
 
-    // Clean start: the broker forgot our subscription, so subscribe on every connect.
+    // Clean start: the broker forgot our subscriptions, so subscribe on every connect.
+    // Presence before the snapshot request that publish_broker_state() sends.
     mqtt::token_ptr subscribed;
+    mqtt::token_ptr presence;
     try {
         subscribed = client_->subscribe(std::string(control_subscription), 1);
+        presence = client_->subscribe(std::string(topic::sys_presence), 1);
     } catch (const std::exception& e) {
         spdlog::error("service: subscribe failed error={}", e.what());
     }
 
     // Waiting for the SUBACK, the store walk and the publishes run on a
     // worker, not on Paho's callback thread.
-    const bool queued = pool_->try_submit([this, subscribed] {
+    const bool queued = pool_->try_submit([this, subscribed, presence] {
         if (subscribed && !subscribed->wait_for(std::chrono::seconds(10))) {
             spdlog::warn("service: no SUBACK for the control topics within 10 s");
             return;
+        }
+        // Without presence the rooms still work: go on, and say why.
+        try {
+            if (presence && !presence->wait_for(std::chrono::seconds(10))) {
+                spdlog::warn("service: no SUBACK for {} within 10 s", topic::sys_presence);
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("service: subscribe refused topic={} error={}", topic::sys_presence,
+                         e.what());
         }
         manager_->publish_broker_state();
         if (!ready_signalled_.exchange(true) && config_.on_ready) {
@@ -172,6 +220,23 @@ void Service::on_connected()
 }
 
 void Service::on_message(mqtt::const_message_ptr message)
+{
+    // Only the plugin (and we) may publish on sys_presence, so its messages
+    // are the broker's own word; the order matters, so one thread takes them.
+    if (message->get_topic() == topic::sys_presence) {
+        std::lock_guard lock(presence_mutex_);
+        if (presence_queue_.size() >= max_queued_presence) {
+            spdlog::warn("service: presence queue full, message dropped");
+            return;
+        }
+        presence_queue_.push_back(message->get_payload_str());
+        presence_wake_.notify_one();
+        return;
+    }
+    on_control(std::move(message));
+}
+
+void Service::on_control(mqtt::const_message_ptr message)
 {
     const std::string& topic_name = message->get_topic();
     if (!topic_name.starts_with(topic::control_prefix)) {
@@ -250,9 +315,17 @@ void Service::stop()
         connector_.join();
     }
 
-    // 2. Answer what is queued while still connected.
+    // 2. Answer what is queued while still connected; stop the timers.
     if (pool_) {
         pool_->stop();
+    }
+    {
+        std::lock_guard lock(presence_mutex_);
+        timer_stopping_ = true;
+    }
+    presence_wake_.notify_all();
+    if (timer_.joinable()) {
+        timer_.join();
     }
 
     // 3. Leave the broker.

@@ -436,6 +436,128 @@ void Store::set_room_password(std::string_view room_id, std::string_view passwor
     s.step();
 }
 
+bool Store::update_room(std::string_view room_id, const std::optional<std::string>& description,
+                        std::optional<bool> listed)
+{
+    std::lock_guard lock(mutex_);
+    // COALESCE keeps a field whose parameter is NULL (not given).
+    Statement s(db_,
+                "UPDATE rooms SET description = COALESCE(?2, description), "
+                "listed = COALESCE(?3, listed) WHERE id = ?1");
+    s.bind(1, room_id).bind_optional(2, description);
+    if (listed) {
+        s.bind(3, static_cast<std::int64_t>(*listed ? 1 : 0));
+    }
+    s.step();
+    return sqlite3_changes(db_) > 0;
+}
+
+TransferResult Store::transfer_owner(std::string_view room_id, std::string_view from,
+                                    std::string_view to)
+{
+    std::lock_guard lock(mutex_);
+    exec("BEGIN IMMEDIATE;");
+    try {
+        const auto outcome = [&](TransferResult result) {
+            exec(result == TransferResult::ok ? "COMMIT;" : "ROLLBACK;");
+            return result;
+        };
+
+        // Checked inside the transaction, so two racing transfers cannot both win.
+        Statement owner(db_, "SELECT owner FROM rooms WHERE id = ?1");
+        owner.bind(1, room_id);
+        if (!owner.step()) {
+            return outcome(TransferResult::no_such_room);
+        }
+        if (owner.text(0) != from) {
+            return outcome(TransferResult::not_owner);
+        }
+        Statement member(db_, "SELECT 1 FROM members WHERE room_id = ?1 AND user = ?2");
+        member.bind(1, room_id).bind(2, to);
+        if (!member.step()) {
+            return outcome(TransferResult::not_member);
+        }
+
+        Statement demote(db_,
+                         "UPDATE members SET role = 'member' WHERE room_id = ?1 AND user = ?2");
+        demote.bind(1, room_id).bind(2, from);
+        demote.step();
+        Statement promote(db_,
+                          "UPDATE members SET role = 'owner' WHERE room_id = ?1 AND user = ?2");
+        promote.bind(1, room_id).bind(2, to);
+        promote.step();
+        Statement room(db_, "UPDATE rooms SET owner = ?2 WHERE id = ?1");
+        room.bind(1, room_id).bind(2, to);
+        room.step();
+        return outcome(TransferResult::ok);
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+namespace {
+
+std::vector<Membership> read_memberships(Statement& s)
+{
+    std::vector<Membership> out;
+    while (s.step()) {
+        out.push_back({s.text(0), s.text(1),
+                       s.text(2) == "owner" ? MemberRole::owner : MemberRole::member});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<Membership> Store::memberships_of(std::string_view user)
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT room_id, user, role FROM members WHERE user = ?1 ORDER BY room_id");
+    s.bind(1, user);
+    return read_memberships(s);
+}
+
+std::vector<Membership> Store::memberships()
+{
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT room_id, user, role FROM members ORDER BY room_id, user");
+    return read_memberships(s);
+}
+
+RoomPage Store::list_rooms(const RoomQuery& query)
+{
+    // The same columns as read_room(), then membership and count. One row
+    // more than asked tells whether there is more.
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT r.id, r.name, r.owner, r.password_hash, r.created, r.listed, "
+                "r.description, m.user IS NOT NULL, "
+                "(SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) "
+                "FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user = ?1 "
+                "WHERE (r.listed = 1 OR m.user IS NOT NULL) "
+                "AND (?2 = '' OR instr(lower(r.name), lower(?2)) > 0 "
+                "OR instr(lower(r.description), lower(?2)) > 0) "
+                "ORDER BY r.name COLLATE NOCASE, r.name LIMIT ?3");
+    s.bind(1, query.user).bind(2, query.match);
+    s.bind(3, static_cast<std::int64_t>(query.limit) + 1);
+
+    RoomPage page;
+    while (s.step()) {
+        RoomListing listing;
+        listing.room = read_room(s);
+        listing.member = s.integer(7) != 0;
+        listing.members = s.integer(8);
+        page.rooms.push_back(std::move(listing));
+    }
+    if (page.rooms.size() > query.limit) {
+        page.more = true;
+        page.rooms.pop_back();
+    }
+    return page;
+}
+
 bool Store::delete_room(std::string_view room_id)
 {
     std::lock_guard lock(mutex_);

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <optional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "mqchat/names.hpp"
@@ -74,6 +76,35 @@ protected:
         return call("create", alice, json{{"room", "Book club"}, {"password", "secret"}});
     }
 
+    // The publications on topics that start with `prefix`.
+    static std::vector<testing::Publication> on(const std::vector<testing::Publication>& sent,
+                                                const std::string& prefix)
+    {
+        std::vector<testing::Publication> out;
+        for (const auto& p : sent) {
+            if (p.topic.starts_with(prefix)) {
+                out.push_back(p);
+            }
+        }
+        return out;
+    }
+
+    static std::string presence_topic(const std::string& room_id, const std::string& user)
+    {
+        return "chat/v1/rooms/" + room_id + "/presence/" + user;
+    }
+
+    static std::string meta_topic(const std::string& room_id)
+    {
+        return "chat/v1/rooms/" + room_id + "/meta";
+    }
+
+    // A message of the broker plugin on chat/v1/sys/presence.
+    void presence_event(const std::string& event, const std::string& user)
+    {
+        manager.handle_presence(json{{"event", event}, {"user", user}}.dump());
+    }
+
     testing::TempDir dir;
     DataDirFiles files;
     Store store;
@@ -109,20 +140,24 @@ TEST_F(RoomManagerTest, RegisterLoginCreateJoinLeave)
     const std::string id = room["id"];
     EXPECT_TRUE(mqchat::is_room_id(id));
     EXPECT_EQ(room, (json{{"id", id}, {"name", "Book club"}, {"owner", "alice"},
-                          {"protected", true}, {"members", 1}, {"created", clock / 1000}}));
+                          {"protected", true}, {"members", 1}, {"online", 0},
+                          {"created", clock / 1000}, {"listed", true}, {"description", ""}}));
     const auto join_token =
         verifier.verify(created["token"].get<std::string>(), TokenType::join, clock / 1000);
     ASSERT_EQ(join_token.error, TokenError::ok);
     EXPECT_EQ(join_token.claims.room_id, id);
     EXPECT_EQ(join_token.claims.user, "alice");
 
+    // Retained: the owner's presence, then the metadata at once.
     auto sent = publisher.take();
-    ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(sent[0].topic, "chat/v1/rooms/" + id + "/meta");
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0].topic, presence_topic(id, "alice"));
     EXPECT_TRUE(sent[0].retained);
-    EXPECT_EQ(json::parse(sent[0].payload), room);
+    EXPECT_EQ(sent[1].topic, meta_topic(id));
+    EXPECT_TRUE(sent[1].retained);
+    EXPECT_EQ(json::parse(sent[1].payload), room);
 
-    // Bob joins: members go to 2.
+    // Bob joins: members go to 2; the metadata follows on the timer.
     const json joined = call("join", bob, json{{"room", "Book club"}, {"password", "secret"}});
     ASSERT_EQ(code(joined), "ok");
     EXPECT_EQ(joined["room"]["members"], 2);
@@ -132,9 +167,16 @@ TEST_F(RoomManagerTest, RegisterLoginCreateJoinLeave)
     EXPECT_EQ(bob_token.claims.user, "bob");
     sent = publisher.take();
     ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].topic, presence_topic(id, "bob"));
+    clock += 1000;
+    manager.tick();
+    sent = publisher.take();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].topic, meta_topic(id));
     EXPECT_EQ(json::parse(sent[0].payload)["members"], 2);
 
-    // Bob leaves: a revocation newer than his token, then meta with 1 member.
+    // Bob leaves: a revocation newer than his token, his presence cleared,
+    // then (timer) meta with 1 member.
     const json left = call("leave", bob, json{{"room", "Book club"}});
     ASSERT_EQ(code(left), "ok");
     EXPECT_EQ(left["room"]["members"], 1);
@@ -147,8 +189,14 @@ TEST_F(RoomManagerTest, RegisterLoginCreateJoinLeave)
     EXPECT_EQ(revoke["room"], id);
     EXPECT_EQ(revoke["user"], "bob");
     EXPECT_GT(revoke["before_ms"].get<std::int64_t>(), bob_token.claims.issued_ms);
-    EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + id + "/meta");
-    EXPECT_EQ(json::parse(sent[1].payload)["members"], 1);
+    EXPECT_EQ(sent[1].topic, presence_topic(id, "bob"));
+    EXPECT_TRUE(sent[1].retained);
+    EXPECT_EQ(sent[1].payload, "");
+    clock += 1000;
+    manager.tick();
+    sent = publisher.take();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(json::parse(sent[0].payload)["members"], 1);
 
     // A second leave is refused.
     EXPECT_EQ(code(call("leave", bob, json{{"room", "Book club"}})), "not_member");
@@ -194,6 +242,7 @@ TEST_F(RoomManagerTest, RepublishesAllRoomMeta)
     manager.publish_all_meta();
     const auto sent = publisher.take();
     ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(on(sent, "chat/v1/rooms/").size(), 2u);
     for (const auto& p : sent) {
         EXPECT_TRUE(p.retained);
         EXPECT_EQ(p.payload.find("argon2"), std::string::npos);
@@ -485,10 +534,15 @@ TEST_F(RoomAdminTest, KickRevokesButAllowsRejoin)
     const json reply = call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}});
     ASSERT_EQ(code(reply), "ok");
     EXPECT_EQ(reply["room"]["members"], 1);
-    const auto revoked = revocations(publisher.take());
+    const auto sent = publisher.take();
+    const auto revoked = revocations(sent);
     ASSERT_EQ(revoked.size(), 1u);
     EXPECT_EQ(revoked[0].first, "bob");
     EXPECT_FALSE(store.is_member(room_id, "bob"));
+    const auto cleared = on(sent, presence_topic(room_id, ""));
+    ASSERT_EQ(cleared.size(), 1u);
+    EXPECT_EQ(cleared[0].topic, presence_topic(room_id, "bob"));
+    EXPECT_EQ(cleared[0].payload, "");
 
     EXPECT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}})),
               "not_member");
@@ -498,7 +552,11 @@ TEST_F(RoomAdminTest, KickRevokesButAllowsRejoin)
 TEST_F(RoomAdminTest, BanKeepsOutUntilUnban)
 {
     ASSERT_EQ(code(call("ban", alice, json{{"room", "Book club"}, {"user", "bob"}})), "ok");
-    EXPECT_EQ(revocations(publisher.take()).size(), 1u);
+    const auto sent = publisher.take();
+    EXPECT_EQ(revocations(sent).size(), 1u);
+    const auto cleared = on(sent, presence_topic(room_id, "bob"));
+    ASSERT_EQ(cleared.size(), 1u);
+    EXPECT_EQ(cleared[0].payload, "");
 
     // The right password no longer helps, and a ban costs no rate-limit slot.
     for (int i = 0; i < 5; ++i) {
@@ -536,9 +594,14 @@ TEST_F(RoomAdminTest, PasswordChangeKeepsMembersUnlessAskedToRevoke)
     const json reply = call("passwd", alice, revoking);
     ASSERT_EQ(code(reply), "ok");
     EXPECT_EQ(reply["revoked"], 1);
-    const auto revoked = revocations(publisher.take());
+    const auto sent = publisher.take();
+    const auto revoked = revocations(sent);
     ASSERT_EQ(revoked.size(), 1u);
     EXPECT_EQ(revoked[0].first, "bob");
+    const auto cleared = on(sent, presence_topic(room_id, ""));
+    ASSERT_EQ(cleared.size(), 1u);
+    EXPECT_EQ(cleared[0].topic, presence_topic(room_id, "bob"));
+    EXPECT_EQ(cleared[0].payload, "");
     EXPECT_TRUE(store.is_member(room_id, "alice"));
     EXPECT_FALSE(store.is_member(room_id, "bob"));
 
@@ -553,10 +616,21 @@ TEST_F(RoomAdminTest, DeleteRevokesEveryoneAndClearsTheMetadata)
     const auto revoked = revocations(sent);
     ASSERT_EQ(revoked.size(), 1u);
     EXPECT_EQ(revoked[0].first, "*");
-    ASSERT_EQ(sent.size(), 2u);
-    EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + room_id + "/meta");
-    EXPECT_TRUE(sent[1].retained);
-    EXPECT_EQ(sent[1].payload, "");
+
+    // Meta and both members' presence, each an empty retained message.
+    ASSERT_EQ(sent.size(), 4u);
+    EXPECT_EQ(sent[1].topic, meta_topic(room_id));
+    EXPECT_EQ(sent[2].topic, presence_topic(room_id, "alice"));
+    EXPECT_EQ(sent[3].topic, presence_topic(room_id, "bob"));
+    for (std::size_t i = 1; i < sent.size(); ++i) {
+        EXPECT_TRUE(sent[i].retained);
+        EXPECT_EQ(sent[i].payload, "");
+    }
+
+    // A count change queued before the delete never brings the meta back.
+    clock += 5000;
+    manager.tick();
+    EXPECT_TRUE(publisher.take().empty());
 
     EXPECT_EQ(code(call("join", bob, right)), "no_such_room");
     // The name is free again; the new room has another id.
@@ -571,9 +645,394 @@ TEST_F(RoomAdminTest, BrokerStateResendsEveryRevocationBeforeMeta)
 
     manager.publish_broker_state();
     const auto sent = publisher.take();
-    ASSERT_EQ(sent.size(), 2u);
+    ASSERT_EQ(sent.size(), 3u);
     EXPECT_EQ(revocations({sent[0]}), kicked);
-    EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + room_id + "/meta");
+    EXPECT_EQ(sent[1].topic, "$CONTROL/mqchat/v1");
+    EXPECT_EQ(json::parse(sent[1].payload), (json{{"op", "presence_sync"}}));
+    EXPECT_FALSE(sent[1].retained);
+    EXPECT_EQ(sent[2].topic, meta_topic(room_id));
+}
+
+// ---------------------------------------------------------------------------
+// Presence: alice owns Book club, bob is a member (RoomAdminTest).
+
+class PresenceTest : public RoomAdminTest {
+protected:
+    json presence_of(const testing::Publication& p)
+    {
+        EXPECT_TRUE(p.retained) << p.topic;
+        return json::parse(p.payload);
+    }
+};
+
+TEST_F(PresenceTest, CreateAndJoinPublishTheNewMembersPresence)
+{
+    presence_event("online", "carol");
+    register_user("carol");
+    const Requester carol{"carol", "carol-client"};
+    publisher.take();
+
+    ASSERT_EQ(code(call("create", carol, json{{"room", "Chess"}, {"password", "x"}})), "ok");
+    const std::string chess = store.find_room_by_name("Chess")->id;
+    auto sent = on(publisher.take(), "chat/v1/rooms/" + chess + "/presence/");
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].topic, presence_topic(chess, "carol"));
+    EXPECT_EQ(presence_of(sent[0]), (json{{"user", "carol"}, {"role", "owner"},
+                                          {"online", true}, {"since", clock.load()}}));
+
+    // Bob never came online here: offline since the room manager started.
+    const std::int64_t start = clock;
+    clock += 500;
+    ASSERT_EQ(code(call("join", bob, json{{"room", "Chess"}, {"password", "x"}})), "ok");
+    sent = publisher.take();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].topic, presence_topic(chess, "bob"));
+    EXPECT_EQ(presence_of(sent[0]),
+              (json{{"user", "bob"}, {"role", "member"}, {"online", false}, {"since", start}}));
+}
+
+TEST_F(PresenceTest, OnlinePublishesInEveryRoomOfTheUser)
+{
+    ASSERT_EQ(code(call("create", bob, json{{"room", "Chess"}, {"password", "x"}})), "ok");
+    const std::string chess = store.find_room_by_name("Chess")->id;
+    publisher.take();
+
+    clock += 100;
+    presence_event("online", "bob");
+    const auto sent = publisher.take();
+    ASSERT_EQ(sent.size(), 2u);
+    std::set<std::string> topics;
+    for (const auto& p : sent) {
+        topics.insert(p.topic);
+        const json body = presence_of(p);
+        EXPECT_EQ(body["online"], true);
+        EXPECT_EQ(body["since"], clock.load());
+        EXPECT_EQ(body["role"], p.topic == presence_topic(chess, "bob") ? "owner" : "member");
+    }
+    EXPECT_EQ(topics, (std::set<std::string>{presence_topic(room_id, "bob"),
+                                             presence_topic(chess, "bob")}));
+
+    // A second device's online changes nothing.
+    presence_event("online", "bob");
+    EXPECT_TRUE(publisher.take().empty());
+}
+
+TEST_F(PresenceTest, OfflineIsPublishedOnlyAfterTheGrace)
+{
+    presence_event("online", "bob");
+    publisher.take();
+    clock += 1000;
+    const std::int64_t left = clock;
+    presence_event("offline", "bob");
+    EXPECT_TRUE(on(publisher.take(), presence_topic(room_id, "bob")).empty());
+
+    clock += 1999;
+    manager.tick();
+    EXPECT_TRUE(on(publisher.take(), presence_topic(room_id, "bob")).empty());
+    clock += 1;
+    manager.tick();
+    const auto sent = on(publisher.take(), presence_topic(room_id, "bob"));
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(presence_of(sent[0]),
+              (json{{"user", "bob"}, {"role", "member"}, {"online", false}, {"since", left}}));
+}
+
+TEST_F(PresenceTest, ComingBackWithinTheGracePublishesNothing)
+{
+    presence_event("online", "bob");
+    clock += 1000;
+    manager.tick();
+    publisher.take();
+
+    presence_event("offline", "bob");
+    clock += 1500;
+    presence_event("online", "bob");
+    clock += 5000;
+    manager.tick();
+    EXPECT_TRUE(publisher.take().empty());
+}
+
+TEST_F(PresenceTest, MembersAndMetaReportWhoIsOnline)
+{
+    presence_event("online", "bob");
+    const json reply = call("members", alice, json{{"room", "Book club"}});
+    ASSERT_EQ(code(reply), "ok");
+    EXPECT_EQ(reply["members"][0]["online"], false);
+    EXPECT_EQ(reply["members"][1]["online"], true);
+    EXPECT_EQ(reply["room"]["online"], 1);
+    EXPECT_EQ(reply["room"]["members"], 2);
+
+    clock += 1000;
+    manager.tick();
+    const auto meta = on(publisher.take(), meta_topic(room_id));
+    ASSERT_EQ(meta.size(), 1u);
+    EXPECT_EQ(json::parse(meta[0].payload)["online"], 1);
+}
+
+TEST_F(PresenceTest, SnapshotRepublishesEveryMembership)
+{
+    register_user("carol");
+    ASSERT_EQ(code(call("create", Requester{"carol", "c"},
+                        json{{"room", "Chess"}, {"password", "x"}})),
+              "ok");
+    const std::string chess = store.find_room_by_name("Chess")->id;
+    publisher.take();
+
+    manager.handle_presence(R"({"event":"snapshot","online":["alice","carol"]})");
+    const auto sent = publisher.take();
+    std::map<std::string, bool> online;
+    for (const auto& p : on(sent, "chat/v1/rooms/")) {
+        online[p.topic] = presence_of(p)["online"];
+    }
+    EXPECT_EQ(online, (std::map<std::string, bool>{{presence_topic(room_id, "alice"), true},
+                                                   {presence_topic(room_id, "bob"), false},
+                                                   {presence_topic(chess, "carol"), true}}));
+
+    // The counts follow on the timer, once per room.
+    clock += 1000;
+    manager.tick();
+    const auto meta = publisher.take();
+    ASSERT_EQ(meta.size(), 2u);
+    EXPECT_EQ(json::parse(on(meta, meta_topic(room_id))[0].payload)["online"], 1);
+}
+
+TEST_F(PresenceTest, IgnoresMalformedPresenceMessages)
+{
+    for (std::string_view bad :
+         {"", "not json", "[]", R"({"event":"online"})", R"({"event":"online","user":7})",
+          R"({"event":"online","user":"a/b"})", R"({"event":"party","user":"bob"})",
+          R"({"event":"snapshot","online":"bob"})", R"({"user":"bob"})"}) {
+        manager.handle_presence(bad);
+    }
+    EXPECT_TRUE(publisher.take().empty());
+    EXPECT_FALSE(manager.presence().is_online("bob"));
+
+    // A snapshot skips entries that are no user names, not the whole list.
+    manager.handle_presence(R"({"event":"snapshot","online":["bob", 3, "x/y"]})");
+    EXPECT_TRUE(manager.presence().is_online("bob"));
+}
+
+TEST_F(PresenceTest, LeavingClearsOnlyTheLeaversPresence)
+{
+    presence_event("online", "bob");
+    publisher.take();
+    ASSERT_EQ(code(call("leave", bob, json{{"room", "Book club"}})), "ok");
+    const auto presence = on(publisher.take(), presence_topic(room_id, ""));
+    ASSERT_EQ(presence.size(), 1u);
+    EXPECT_EQ(presence[0].topic, presence_topic(room_id, "bob"));
+    EXPECT_EQ(presence[0].payload, "");
+
+    // Once out, bob's presence changes no longer reach the room.
+    presence_event("offline", "bob");
+    clock += 5000;
+    manager.tick();
+    EXPECT_TRUE(on(publisher.take(), presence_topic(room_id, "")).empty());
+}
+
+// ---------------------------------------------------------------------------
+// Metadata coalescing
+
+TEST_F(PresenceTest, ManyCountChangesInOneIntervalPublishTheMetaOnce)
+{
+    // SetUp's join already made the room dirty; add more changes at once.
+    for (const char* user : {"carol", "dave", "erin"}) {
+        register_user(user);
+        ASSERT_EQ(code(call("join", Requester{user, user}, right)), "ok");
+        presence_event("online", user);
+    }
+    presence_event("online", "bob");
+    publisher.take();
+
+    // create published at the SetUp's clock: nothing before an interval is over.
+    clock += 999;
+    manager.tick();
+    EXPECT_TRUE(on(publisher.take(), meta_topic(room_id)).empty());
+
+    clock += 1;
+    manager.tick();
+    auto meta = on(publisher.take(), meta_topic(room_id));
+    ASSERT_EQ(meta.size(), 1u);
+    EXPECT_EQ(json::parse(meta[0].payload)["members"], 5);
+    EXPECT_EQ(json::parse(meta[0].payload)["online"], 4);
+    manager.tick();
+    EXPECT_TRUE(publisher.take().empty());
+
+    // The next change waits for the next interval.
+    clock += 10;
+    ASSERT_EQ(code(call("leave", Requester{"erin", "erin"}, json{{"room", "Book club"}})),
+              "ok");
+    manager.tick();
+    EXPECT_TRUE(on(publisher.take(), meta_topic(room_id)).empty());
+    clock += 990;
+    manager.tick();
+    meta = on(publisher.take(), meta_topic(room_id));
+    ASSERT_EQ(meta.size(), 1u);
+    EXPECT_EQ(json::parse(meta[0].payload)["members"], 4);
+}
+
+// ---------------------------------------------------------------------------
+// Finding rooms, update, transfer
+
+TEST_F(RoomAdminTest, CreateTakesListedAndDescription)
+{
+    const json reply = call("create", bob,
+                            json{{"room", "Hidden"}, {"password", "x"}, {"listed", false},
+                                 {"description", "For friends"}});
+    ASSERT_EQ(code(reply), "ok");
+    EXPECT_EQ(reply["room"]["listed"], false);
+    EXPECT_EQ(reply["room"]["description"], "For friends");
+    const auto meta = on(publisher.take(), meta_topic(reply["room"]["id"]));
+    ASSERT_EQ(meta.size(), 1u);
+    EXPECT_EQ(json::parse(meta[0].payload)["listed"], false);
+
+    const auto create = [&](json extra) {
+        json request = {{"room", "Other"}, {"password", "x"}};
+        request.update(extra);
+        return code(call("create", bob, request));
+    };
+    EXPECT_EQ(create({{"listed", "no"}}), "bad_request");
+    EXPECT_EQ(create({{"description", 5}}), "bad_request");
+    EXPECT_EQ(create({{"description", std::string(limits::max_description + 1, 'd')}}),
+              "bad_request");
+    EXPECT_EQ(code(call_raw("create", bob,
+                            R"({"room":"Other","password":"x","description":"a\u0000"})")),
+              "invalid_utf8");
+    EXPECT_EQ(create({{"description", std::string(limits::max_description, 'd')}}), "ok");
+}
+
+TEST_F(RoomAdminTest, RoomsListsListedRoomsAndOwnOnes)
+{
+    register_user("carol");
+    const Requester carol{"carol", "carol-client"};
+    ASSERT_EQ(code(call("create", carol,
+                        json{{"room", "Carol's den"}, {"password", "x"}, {"listed", false},
+                             {"description", "quiet BOOKS"}})),
+              "ok");
+    ASSERT_EQ(code(call("create", carol, json{{"room", "chess"}, {"password", "x"}})), "ok");
+
+    const json bobs = call("rooms", bob, json::object());
+    ASSERT_EQ(code(bobs), "ok");
+    ASSERT_EQ(bobs["rooms"].size(), 2u);
+    EXPECT_EQ(bobs["more"], false);
+    EXPECT_EQ(bobs["rooms"][0]["name"], "Book club");
+    EXPECT_EQ(bobs["rooms"][0]["member"], true);
+    EXPECT_EQ(bobs["rooms"][0]["members"], 2);
+    EXPECT_EQ(bobs["rooms"][0]["owner"], "alice");
+    EXPECT_FALSE(bobs["rooms"][0].contains("password_hash"));
+    EXPECT_EQ(bobs["rooms"][1]["name"], "chess");
+    EXPECT_EQ(bobs["rooms"][1]["member"], false);
+
+    const json carols = call("rooms", carol, json{{"match", "book"}});
+    ASSERT_EQ(carols["rooms"].size(), 2u);
+    EXPECT_EQ(carols["rooms"][0]["name"], "Book club");
+    EXPECT_EQ(carols["rooms"][1]["name"], "Carol's den");
+    EXPECT_EQ(carols["rooms"][1]["listed"], false);
+
+    const json one = call("rooms", carol, json{{"limit", 1}});
+    EXPECT_EQ(one["rooms"].size(), 1u);
+    EXPECT_EQ(one["more"], true);
+
+    for (const json& bad : {json{{"limit", 0}}, json{{"limit", 501}}, json{{"limit", "5"}},
+                            json{{"match", 3}}, json{{"match", nullptr}}}) {
+        EXPECT_EQ(code(call("rooms", carol, bad)), "bad_request") << bad.dump();
+    }
+    EXPECT_EQ(code(call("rooms", guest, json::object())), "not_authenticated");
+}
+
+TEST_F(RoomAdminTest, RoomsReplyStaysBelowTheBrokerPacketLimit)
+{
+    const std::string long_text(limits::max_description, 'd');
+    for (int i = 0; i < 120; ++i) {
+        ASSERT_EQ(code(call("create", alice,
+                            json{{"room", "Room " + std::to_string(1000 + i)},
+                                 {"password", "x"},
+                                 {"description", long_text}})),
+                  "ok");
+    }
+    const Reply reply = manager.handle("rooms", bob, R"({"limit":500})");
+    ASSERT_EQ(reply.code, ErrorCode::ok);
+    EXPECT_LT(reply.body.size(), 60u * 1024);
+    const json body = json::parse(reply.body);
+    EXPECT_EQ(body["more"], true);
+    EXPECT_GT(body["rooms"].size(), 50u);
+}
+
+TEST_F(RoomAdminTest, UpdateChangesDescriptionAndListingAtOnce)
+{
+    const json reply = call("update", alice,
+                            json{{"room", "Book club"}, {"description", "Tuesdays"}});
+    ASSERT_EQ(code(reply), "ok");
+    EXPECT_EQ(reply["room"]["description"], "Tuesdays");
+    EXPECT_EQ(reply["room"]["listed"], true);
+    auto meta = publisher.take();
+    ASSERT_EQ(meta.size(), 1u);
+    EXPECT_EQ(meta[0].topic, meta_topic(room_id));
+    EXPECT_EQ(json::parse(meta[0].payload)["description"], "Tuesdays");
+
+    // Unlisted: gone from the list of non-members, still there for members.
+    ASSERT_EQ(code(call("update", alice, json{{"room", "Book club"}, {"listed", false}})), "ok");
+    meta = publisher.take();
+    ASSERT_EQ(meta.size(), 1u);
+    EXPECT_EQ(json::parse(meta[0].payload)["listed"], false);
+    EXPECT_EQ(json::parse(meta[0].payload)["description"], "Tuesdays");
+    const Requester carol{"carol", "carol-client"};
+    EXPECT_TRUE(call("rooms", carol, json::object())["rooms"].empty());
+    EXPECT_EQ(call("rooms", bob, json::object())["rooms"].size(), 1u);
+
+    EXPECT_EQ(code(call("update", bob, json{{"room", "Book club"}, {"listed", true}})),
+              "not_owner");
+    EXPECT_EQ(code(call("update", alice, json{{"room", "Book club"}})), "bad_request");
+    EXPECT_EQ(code(call("update", alice, json{{"room", "Book club"}, {"listed", 1}})),
+              "bad_request");
+    EXPECT_EQ(code(call("update", alice,
+                        json{{"room", "Book club"},
+                             {"description", std::string(limits::max_description + 1, 'x')}})),
+              "bad_request");
+    EXPECT_EQ(code(call("update", alice, json{{"room", "Nowhere"}, {"listed", true}})),
+              "no_such_room");
+    EXPECT_TRUE(publisher.take().empty());
+}
+
+TEST_F(RoomAdminTest, TransferHandsTheRoomToAMember)
+{
+    const json reply = call("transfer", alice, json{{"room", "Book club"}, {"user", "bob"}});
+    ASSERT_EQ(code(reply), "ok");
+    EXPECT_EQ(reply["room"]["owner"], "bob");
+
+    // Both roles show in presence at once, and the new owner in the metadata.
+    const auto sent = publisher.take();
+    ASSERT_EQ(sent.size(), 3u);
+    EXPECT_EQ(sent[0].topic, presence_topic(room_id, "alice"));
+    EXPECT_EQ(json::parse(sent[0].payload)["role"], "member");
+    EXPECT_EQ(sent[1].topic, presence_topic(room_id, "bob"));
+    EXPECT_EQ(json::parse(sent[1].payload)["role"], "owner");
+    EXPECT_EQ(sent[2].topic, meta_topic(room_id));
+    EXPECT_EQ(json::parse(sent[2].payload)["owner"], "bob");
+
+    // The old owner is a member now: may leave, may not administer.
+    const json members = call("members", alice, json{{"room", "Book club"}});
+    EXPECT_EQ(members["members"][0]["user"], "bob");
+    EXPECT_EQ(members["members"][1]["role"], "member");
+    EXPECT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}})),
+              "not_owner");
+    EXPECT_EQ(code(call("leave", alice, json{{"room", "Book club"}})), "ok");
+}
+
+TEST_F(RoomAdminTest, TransferRefusesWhatCannotOwnTheRoom)
+{
+    register_user("carol");
+    const auto transfer = [&](const Requester& who, const json& user) {
+        return code(call("transfer", who, json{{"room", "Book club"}, {"user", user}}));
+    };
+    EXPECT_EQ(transfer(bob, "alice"), "not_owner");
+    EXPECT_EQ(transfer(alice, "carol"), "not_member");
+    EXPECT_EQ(transfer(alice, "nobody"), "no_such_user");
+    EXPECT_EQ(transfer(alice, "alice"), "bad_request");
+    EXPECT_EQ(transfer(alice, 7), "bad_request");
+    EXPECT_EQ(transfer(alice, "a/b"), "invalid_name");
+    EXPECT_EQ(code(call("transfer", alice, json{{"room", "Book club"}})), "bad_request");
+    EXPECT_TRUE(publisher.take().empty());
+    EXPECT_EQ(store.find_room_by_id(room_id)->owner, "alice");
 }
 
 // ---------------------------------------------------------------------------

@@ -155,6 +155,125 @@ TEST_F(StoreTest, ChangesTheRoomPasswordHash)
     EXPECT_EQ(store.find_room_by_id("3f9a0c61d2b4")->password_hash, "$argon2id$new");
 }
 
+// Three rooms of alice's and one unlisted room of carol's that bob belongs to.
+class RoomListTest : public StoreTest {
+protected:
+    void SetUp() override
+    {
+        for (const char* user : {"alice", "bob", "carol"}) {
+            ASSERT_TRUE(store.add_user(user, "h", 1));
+        }
+        add("000000000001", "chess", "alice", true, "Openings and endgames");
+        add("000000000002", "Book club", "alice", true, "One BOOK a month");
+        add("000000000003", "alice's secret", "alice", false, "");
+        add("000000000004", "Carol's den", "carol", false, "books only");
+        ASSERT_TRUE(store.add_member("000000000004", "bob", MemberRole::member, 5));
+    }
+
+    void add(const char* id, const char* name, const char* owner, bool listed,
+             const char* description)
+    {
+        RoomRecord room = book_club();
+        room.id = id;
+        room.name = name;
+        room.owner = owner;
+        room.listed = listed;
+        room.description = description;
+        ASSERT_TRUE(store.add_room(room, 1));
+    }
+
+    static std::vector<std::string> names(const RoomPage& page)
+    {
+        std::vector<std::string> out;
+        for (const auto& listing : page.rooms) {
+            out.push_back(listing.room.name);
+        }
+        return out;
+    }
+
+    Store store{path};
+};
+
+TEST_F(RoomListTest, ListsListedRoomsAndOwnMembershipsByName)
+{
+    const RoomPage bob = store.list_rooms({"bob", "", 100});
+    EXPECT_EQ(names(bob), (std::vector<std::string>{"Book club", "Carol's den", "chess"}));
+    EXPECT_FALSE(bob.more);
+    EXPECT_FALSE(bob.rooms[0].member);
+    EXPECT_TRUE(bob.rooms[1].member);
+    EXPECT_EQ(bob.rooms[1].members, 2);
+
+    // Unlisted rooms stay hidden from non-members, whoever asks.
+    const RoomPage alice = store.list_rooms({"alice", "", 100});
+    EXPECT_EQ(names(alice),
+              (std::vector<std::string>{"alice's secret", "Book club", "chess"}));
+    EXPECT_EQ(names(store.list_rooms({"nobody", "", 100})),
+              (std::vector<std::string>{"Book club", "chess"}));
+}
+
+TEST_F(RoomListTest, MatchesNameOrDescriptionIgnoringCase)
+{
+    EXPECT_EQ(names(store.list_rooms({"bob", "BOOK", 100})),
+              (std::vector<std::string>{"Book club", "Carol's den"}));
+    EXPECT_EQ(names(store.list_rooms({"bob", "endgame", 100})),
+              (std::vector<std::string>{"chess"}));
+    // Wildcards of LIKE are plain text here.
+    EXPECT_TRUE(store.list_rooms({"bob", "%", 100}).rooms.empty());
+    EXPECT_EQ(names(store.list_rooms({"bob", "'s", 100})),
+              (std::vector<std::string>{"Carol's den"}));
+}
+
+TEST_F(RoomListTest, StopsAtTheLimitAndSaysThereIsMore)
+{
+    const RoomPage page = store.list_rooms({"bob", "", 2});
+    EXPECT_EQ(names(page), (std::vector<std::string>{"Book club", "Carol's den"}));
+    EXPECT_TRUE(page.more);
+    EXPECT_FALSE(store.list_rooms({"bob", "", 3}).more);
+}
+
+TEST_F(RoomListTest, UpdatesOnlyTheFieldsGiven)
+{
+    EXPECT_TRUE(store.update_room("000000000001", std::string("Tuesdays"), std::nullopt));
+    auto room = store.find_room_by_id("000000000001");
+    EXPECT_EQ(room->description, "Tuesdays");
+    EXPECT_TRUE(room->listed);
+
+    EXPECT_TRUE(store.update_room("000000000001", std::nullopt, false));
+    room = store.find_room_by_id("000000000001");
+    EXPECT_EQ(room->description, "Tuesdays");
+    EXPECT_FALSE(room->listed);
+    EXPECT_FALSE(store.update_room("ffffffffffff", std::string("x"), true));
+}
+
+TEST_F(RoomListTest, TransfersOwnershipToAMemberOnly)
+{
+    const std::string den = "000000000004";
+    EXPECT_EQ(store.transfer_owner(den, "carol", "alice"), TransferResult::not_member);
+    EXPECT_EQ(store.transfer_owner(den, "bob", "carol"), TransferResult::not_owner);
+    EXPECT_EQ(store.transfer_owner("ffffffffffff", "carol", "bob"),
+              TransferResult::no_such_room);
+    EXPECT_EQ(store.find_room_by_id(den)->owner, "carol");
+
+    ASSERT_EQ(store.transfer_owner(den, "carol", "bob"), TransferResult::ok);
+    EXPECT_EQ(store.find_room_by_id(den)->owner, "bob");
+    const auto members = store.members(den);
+    ASSERT_EQ(members.size(), 2u);
+    EXPECT_EQ(members[0].user, "bob");
+    EXPECT_EQ(members[0].role, MemberRole::owner);
+    EXPECT_EQ(members[1].user, "carol");
+    EXPECT_EQ(members[1].role, MemberRole::member);
+}
+
+TEST_F(RoomListTest, ListsMembershipsOfAUserAndOfEveryone)
+{
+    const auto bob = store.memberships_of("bob");
+    ASSERT_EQ(bob.size(), 1u);
+    EXPECT_EQ(bob[0].room_id, "000000000004");
+    EXPECT_EQ(bob[0].role, MemberRole::member);
+    EXPECT_EQ(store.memberships_of("alice").size(), 3u);
+    EXPECT_EQ(store.memberships().size(), 5u);
+}
+
 TEST(Store, OpenFailsOnAnUnwritablePath)
 {
     EXPECT_THROW(Store("/nonexistent-dir/for/sure/mqchat.db"), StoreError);

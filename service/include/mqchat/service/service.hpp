@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,10 +46,15 @@ inline constexpr std::string_view control_subscription = "$share/mqchat/chat/v1/
 // Lifecycle: construct, hand publisher() to the RoomManager, start(), and
 // stop() once. Connection attempts retry with backoff until stop(); after
 // the first connection Paho reconnects automatically and every (re)connect
-// resubscribes and republishes room metadata.
+// resubscribes (control requests, shared; topic::sys_presence, not shared,
+// so each room manager sees every presence event) and then calls
+// RoomManager::publish_broker_state().
 //
 // Threads: Paho's callback thread only parses properties and queues work;
-// RoomManager::handle() and all publishing run on the worker pool.
+// RoomManager::handle() runs on the worker pool. Presence messages are
+// queued in arrival order for one timer thread, which passes them to
+// RoomManager::handle_presence() and calls RoomManager::tick() every
+// 100 ms.
 // Thread safety: start() and stop() must be called from one thread.
 class Service {
 public:
@@ -75,6 +81,8 @@ private:
     void connect_loop();
     void on_connected();
     void on_message(std::shared_ptr<const mqtt::message> message);
+    void on_control(std::shared_ptr<const mqtt::message> message);
+    void run_timer();
 
     ServiceConfig config_;
     std::unique_ptr<mqtt::async_client> client_;
@@ -84,6 +92,13 @@ private:
 
     std::unique_ptr<detail::StopSignal> stop_;
     std::thread connector_;
+
+    // Presence messages waiting for the timer thread, oldest first.
+    std::mutex presence_mutex_;
+    std::condition_variable presence_wake_;
+    std::deque<std::string> presence_queue_;
+    bool timer_stopping_ = false;
+    std::thread timer_;
     std::atomic<bool> ready_signalled_{false};
     bool stopped_ = false;
 };

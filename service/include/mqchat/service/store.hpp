@@ -38,6 +38,36 @@ struct MemberRecord {
     std::int64_t joined_ms = 0;
 };
 
+// One membership, for walking the rooms of a user or of everyone.
+struct Membership {
+    std::string room_id;
+    std::string user;
+    MemberRole role = MemberRole::member;
+};
+
+// Which rooms `rooms` lists (docs/protocol.md, "Finding rooms"): the listed
+// ones and those `user` is a member of; with a non-empty `match`, only
+// rooms whose name or description contains it, ignoring case.
+struct RoomQuery {
+    std::string user;
+    std::string match;
+    std::size_t limit = 100;
+};
+
+struct RoomListing {
+    RoomRecord room;
+    bool member = false;       // `user` of the query is a member
+    std::int64_t members = 0;  // member count
+};
+
+struct RoomPage {
+    std::vector<RoomListing> rooms;  // by name, ignoring case
+    bool more = false;               // more rooms matched than `limit`
+};
+
+// What transfer_owner() did.
+enum class TransferResult { ok, no_such_room, not_owner, not_member };
+
 // "Join tokens of `user` (or "*": everyone) for `room_id` issued at or
 // before `before_ms` are void." The broker plugin holds the same records.
 struct Revocation {
@@ -120,6 +150,26 @@ public:
     [[nodiscard]] bool is_banned(std::string_view room_id, std::string_view user);
 
     void set_room_password(std::string_view room_id, std::string_view password_hash);
+
+    // Sets the fields given; leaves the others. False if there is no such room.
+    bool update_room(std::string_view room_id, const std::optional<std::string>& description,
+                     std::optional<bool> listed);
+
+    // Makes `to` the owner instead of `from`, in one transaction; `from`
+    // stays a member. Nothing changes unless `from` owns the room now
+    // (not_owner) and `to` is a member (not_member).
+    [[nodiscard]] TransferResult transfer_owner(std::string_view room_id, std::string_view from,
+                                                std::string_view to);
+
+    // The rooms `user` is a member of, by room id.
+    [[nodiscard]] std::vector<Membership> memberships_of(std::string_view user);
+    // Every membership of every room, by room id then user.
+    [[nodiscard]] std::vector<Membership> memberships();
+
+    // Room discovery. `match` folds ASCII letters only: SQLite's lower()
+    // leaves other scripts as they are, so "É" does not match "é". Folding
+    // all of Unicode would need ICU in SQLite or a folded copy of each name.
+    [[nodiscard]] RoomPage list_rooms(const RoomQuery& query);
 
     // Removes the room with its members and bans. True if it existed.
     bool delete_room(std::string_view room_id);
