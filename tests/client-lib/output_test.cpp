@@ -91,9 +91,11 @@ TEST_F(OutputTest, RoomsTableAlignsColumnsUnderAHeader)
     book.description = "One book a month";
     client::RoomInfo chess = room("Ch\xc3\xa9ss", "000000000002", false);
     chess.listed = false;
+    // Columns line up by characters, not bytes: "Chéss" is five wide.
     EXPECT_EQ(rooms_table({book, chess}),
               "NAME       ID            OWNER  MEMBERS  ONLINE  FLAGS             DESCRIPTION\n"
-              "Book club  3f9a0c61d2b4  alice  2        1       member,protected  One book a month\n"
+              "Book club  3f9a0c61d2b4  alice  2        1       member,protected  "
+              "One book a month\n"
               "Ch\xc3\xa9ss      000000000002  alice  2        0       unlisted\n");
     EXPECT_EQ(rooms_table({}), "no rooms\n");
 }
