@@ -41,12 +41,21 @@ CommandLine::CommandLine(const GetEnv& env)
     command("register", "create the account (password from MQCHAT_PASSWORD or a prompt)",
             Command::register_user);
     command("login", "print a session token, usable as MQTT password", Command::login);
-    with_room(command("create", "create a room (password from MQCHAT_ROOM_PASSWORD or a prompt)",
-                      Command::create));
+    CLI::App* create = with_room(command(
+        "create", "create a room (password from MQCHAT_ROOM_PASSWORD or a prompt)",
+        Command::create));
+    create->add_flag_callback(
+        "--unlisted", [this] { options_.listed = false; },
+        "only members see the room (default: every logged-in user)");
+    create->add_option("--description", options_.description, "what the room is about");
     with_room(command("join", "join a room (password from MQCHAT_ROOM_PASSWORD or a prompt)",
                       Command::join));
     with_room(command("leave", "leave a room", Command::leave));
-    command("rooms", "list rooms", Command::rooms);
+    CLI::App* rooms = command("rooms", "list the listed rooms and your own", Command::rooms);
+    rooms->add_option("--match", options_.match,
+                      "only rooms whose name or description contains TEXT (any case)");
+    rooms->add_option("--limit", options_.rooms_limit, "at most N rooms (default 100, max 500)")
+        ->check(CLI::Range(1, 500));
 
     CLI::App* send = with_room(command("send", "send one message", Command::send));
     send->add_option("TEXT", options_.text, "message text")->required();
@@ -60,6 +69,8 @@ CommandLine::CommandLine(const GetEnv& env)
     };
     CLI::App* listen = with_history(
         with_room(command("listen", "print a room's messages", Command::listen)));
+    listen->add_flag("--events", options_.events,
+                     "also print presence and typing events (they do not count for --count)");
     listen->add_option("--count", options_.count,
                        "exit after N messages (history ones count too)")
         ->check(CLI::PositiveNumber);
@@ -92,6 +103,21 @@ CommandLine::CommandLine(const GetEnv& env)
     passwd->add_flag("--revoke", options_.revoke,
                      "remove every member but the owner; they rejoin with the new password");
     with_room(command("delete", "delete the room for everyone", Command::delete_room));
+    CLI::App* update = with_room(
+        command("update", "change the room's description or visibility", Command::update));
+    update->add_option("--description", options_.description, "the new description");
+    auto* listed = update->add_flag_callback(
+        "--listed", [this] { options_.listed = true; }, "every logged-in user sees the room");
+    auto* unlisted = update->add_flag_callback(
+        "--unlisted", [this] { options_.listed = false; }, "only members see the room");
+    listed->excludes(unlisted);
+    with_target(with_room(
+        command("transfer", "make a member the room's owner", Command::transfer)));
+
+    CLI::App* typing = with_room(command(
+        "typing", "announce typing, refreshed until killed or --for ends", Command::typing));
+    typing->add_option("--for", options_.typing_for, "stop after SECONDS (then send typing off)")
+        ->check(CLI::NonNegativeNumber);
 }
 
 void CommandLine::parse(int argc, const char* const* argv)
@@ -99,6 +125,9 @@ void CommandLine::parse(int argc, const char* const* argv)
     app_.parse(argc, argv);
     if (options_.user.empty()) {
         throw CLI::RequiredError("--user (or MQCHAT_USER)");
+    }
+    if (options_.command == Command::update && !options_.description && !options_.listed) {
+        throw CLI::RequiredError("--description, --listed or --unlisted");
     }
 }
 

@@ -35,6 +35,9 @@ enum class Command {
     passwd,
     delete_room,
     history,
+    update,
+    transfer,
+    typing,
 };
 
 struct CliOptions {
@@ -44,13 +47,19 @@ struct CliOptions {
     Command command = Command::rooms;
     std::string room;                // create/join/leave/send/listen/chat
     std::string text;                // send
-    std::string target;              // kick/ban/unban: the user acted on
+    std::string target;              // kick/ban/unban/transfer: the user acted on
     bool revoke = false;             // passwd --revoke
     std::optional<int> count;        // listen --count
     std::optional<double> timeout;   // listen --timeout, seconds
     int history = 50;                // listen/chat --history: shown first; 0 = none
     int limit = 50;                  // history --limit
     std::optional<std::int64_t> before;  // history --before SEQ
+    std::string match;               // rooms --match TEXT; empty = all
+    int rooms_limit = 100;           // rooms --limit N
+    std::optional<bool> listed;      // create --unlisted, update --listed/--unlisted
+    std::optional<std::string> description;  // create/update --description TEXT
+    bool events = false;             // listen --events: presence and typing too
+    std::optional<double> typing_for;  // typing --for SECONDS; unset = until killed
 };
 
 // Builds the CLI11 description of the command line. parse() fills options();

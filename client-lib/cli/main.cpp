@@ -7,10 +7,12 @@
 #include <csignal>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "cli_options.hpp"
@@ -27,6 +29,10 @@ using mqchat::client::Error;
 
 constexpr int exit_usage = 2;
 constexpr int exit_failure = 1;
+
+// chat on a terminal: a pause this long in typing a line stops the typing
+// indicator (receivers would drop it a little later by themselves).
+constexpr auto typing_idle = std::chrono::seconds(5);
 
 std::atomic<bool> interrupted{false};
 
@@ -59,6 +65,14 @@ private:
     std::string secret(const std::string& env_name, const std::string& prompt);
     void ensure_session();
     void print_message(const mqchat::client::Message& message);
+    // One output line on stdout or stderr (above the line being typed in chat).
+    void out_line(const std::string& line);
+    void err_line(const std::string& line);
+    void type_lines(const std::function<bool(const std::string&)>& send_line);
+    // Prints presence and typing events; in text form only other users'
+    // changes, and of the snapshot on entering only who is online.
+    void print_events();
+    int typing();
     void print_room(const std::string& action, const mqchat::client::RoomInfo& room);
     // One result line: `json` with --json, `text` otherwise.
     void print_done(const nlohmann::json& json, const std::string& text);
@@ -74,6 +88,7 @@ private:
     std::shared_ptr<mqchat::client::FileTokenStore> tokens_;
     std::unique_ptr<mqchat::client::Client> client_;
     std::mutex out_mutex_;
+    mqchat::cli::LineEditor* editor_ = nullptr;  // chat on a terminal; guarded by out_mutex_
 };
 
 std::string Cli::secret(const std::string& env_name, const std::string& prompt)
@@ -119,12 +134,46 @@ void Cli::require_join_token()
 
 void Cli::print_message(const mqchat::client::Message& message)
 {
+    out_line(options_.json ? mqchat::cli::json_line(mqchat::cli::message_json(message))
+                           : mqchat::cli::human_line(message));
+}
+
+void Cli::out_line(const std::string& line)
+{
     std::lock_guard lock(out_mutex_);
-    if (options_.json) {
-        std::cout << mqchat::cli::json_line(mqchat::cli::message_json(message)) << std::endl;
+    if (editor_ != nullptr) {
+        editor_->print_above(line, std::cout);
     } else {
-        std::cout << mqchat::cli::human_line(message) << std::endl;
+        std::cout << line << std::endl;
     }
+}
+
+void Cli::err_line(const std::string& line)
+{
+    std::lock_guard lock(out_mutex_);
+    if (editor_ != nullptr) {
+        editor_->print_above(line, std::cerr);
+    } else {
+        std::cerr << line << std::endl;
+    }
+}
+
+void Cli::print_events()
+{
+    client_->on_presence([this](const mqchat::client::PresenceEvent& event) {
+        if (options_.json) {
+            out_line(mqchat::cli::json_line(mqchat::cli::presence_json(event)));
+            return;
+        }
+        const bool quiet_snapshot = event.initial && !event.online;
+        if (event.user != options_.user && !quiet_snapshot) {
+            out_line(mqchat::cli::presence_line(event));
+        }
+    });
+    client_->on_typing([this](const mqchat::client::TypingEvent& event) {
+        out_line(options_.json ? mqchat::cli::json_line(mqchat::cli::typing_json(event))
+                               : mqchat::cli::typing_line(event));
+    });
 }
 
 void Cli::print_done(const nlohmann::json& json, const std::string& text)
@@ -158,7 +207,8 @@ int Cli::run()
     tokens_ = std::make_shared<mqchat::client::FileTokenStore>(
         mqchat::cli::state_path(options_.broker, options_.user, env_));
     client_options.tokens = tokens_;
-    client_options.history_on_enter = options_.history;
+    // `typing` enters the room only to be admitted; it shows nothing.
+    client_options.history_on_enter = options_.command == Command::typing ? 0 : options_.history;
     if (env_("MQCHAT_DEBUG")) {
         client_options.logger = [](mqchat::client::LogLevel, std::string_view line) {
             std::cerr << "mqchat: debug: " << line << "\n";
@@ -191,7 +241,10 @@ int Cli::run()
         bool create = options_.command == Command::create;
         std::string password = secret("MQCHAT_ROOM_PASSWORD", "Room password: ");
         ensure_session();
-        auto room = create ? client_->create_room(options_.room, password)
+        mqchat::client::CreateOptions create_options;
+        create_options.listed = options_.listed.value_or(true);
+        create_options.description = options_.description.value_or("");
+        auto room = create ? client_->create_room(options_.room, password, create_options)
                            : client_->join_room(options_.room, password);
         print_room(create ? "created" : "joined", room);
         return 0;
@@ -205,14 +258,19 @@ int Cli::run()
     }
     case Command::rooms: {
         ensure_session();
-        for (const auto& room : client_->list_rooms(std::chrono::milliseconds(500))) {
-            if (options_.json) {
+        auto found = client_->rooms(options_.match, options_.rooms_limit);
+        if (options_.json) {
+            for (const auto& room : found.rooms) {
                 std::cout << mqchat::cli::json_line(mqchat::cli::room_json(room)) << "\n";
-            } else {
-                std::cout << mqchat::cli::human_room(room) << "\n";
             }
+        } else {
+            std::cout << mqchat::cli::rooms_table(found.rooms);
         }
         std::cout << std::flush;
+        if (found.more) {
+            std::cerr << "mqchat: more rooms match; narrow with --match or raise --limit"
+                      << std::endl;
+        }
         return 0;
     }
     case Command::send: {
@@ -227,12 +285,13 @@ int Cli::run()
     }
     case Command::members: {
         ensure_session();
-        for (const auto& member : client_->members(options_.room)) {
-            if (options_.json) {
+        auto members = client_->members(options_.room);
+        if (options_.json) {
+            for (const auto& member : members) {
                 std::cout << mqchat::cli::json_line(mqchat::cli::member_json(member)) << "\n";
-            } else {
-                std::cout << member.user << " (" << member.role << ")\n";
             }
+        } else {
+            std::cout << mqchat::cli::members_table(members);
         }
         std::cout << std::flush;
         return 0;
@@ -277,6 +336,25 @@ int Cli::run()
                    "deleted room \"" + options_.room + "\"");
         return 0;
     }
+    case Command::update: {
+        ensure_session();
+        print_room("updated", client_->update_room(options_.room, options_.description,
+                                                   options_.listed));
+        return 0;
+    }
+    case Command::transfer: {
+        ensure_session();
+        auto room = client_->transfer(options_.room, options_.target);
+        if (options_.json) {
+            std::cout << mqchat::cli::json_line(mqchat::cli::room_json(room)) << std::endl;
+        } else {
+            std::cout << "room \"" << room.name << "\" now belongs to " << room.owner
+                      << std::endl;
+        }
+        return 0;
+    }
+    case Command::typing:
+        return typing();
     case Command::listen:
         return listen();
     case Command::chat:
@@ -313,6 +391,9 @@ int Cli::listen()
         ++seen;
         arrived.notify_all();
     });
+    if (options_.events) {
+        print_events();
+    }
     client_->enter_room(options_.room);
     announce_listening();
 
@@ -342,9 +423,14 @@ int Cli::listen()
     return 0;
 }
 
-// Sends stdin lines, prints arriving messages, until EOF or Ctrl-C. Lines
-// typed while the connection is down are queued and go out once it is back;
-// each failure is printed. At EOF it waits for the queued lines' outcomes.
+// Sends stdin lines, prints arriving messages, presence changes and typing,
+// until EOF or Ctrl-C. Lines typed while the connection is down are queued
+// and go out once it is back; each failure is printed. At EOF it waits for
+// the queued lines' outcomes.
+//
+// Typing indicators need keystrokes, so only a terminal sends them: there
+// keys are read one at a time (LineEditor). From a pipe or a file, lines
+// arrive whole and chat sends no typing indicator at all.
 int Cli::chat()
 {
     require_join_token();
@@ -357,10 +443,8 @@ int Cli::chat()
     bool refused = false;
     client_->on_send_result([&](const mqchat::client::SendResult& result) {
         if (!result.delivered()) {
-            std::lock_guard out_lock(out_mutex_);
-            std::cerr << mqchat::cli::error_line(std::string(to_string(result.code)),
-                                                 result.message)
-                      << std::endl;
+            err_line(mqchat::cli::error_line(std::string(to_string(result.code)),
+                                             result.message));
         }
         std::lock_guard lock(mutex);
         --waiting;
@@ -368,26 +452,33 @@ int Cli::chat()
         settled.notify_all();
     });
     client_->on_message([this](const mqchat::client::Message& m) { print_message(m); });
+    print_events();
     client_->enter_room(options_.room);
     announce_listening();
 
-    std::string line;
-    while (!interrupted && std::getline(std::cin, line)) {
+    // Queues one line; false when the chat must end (the room refused us).
+    auto send_line = [&](const std::string& line) {
         if (line.empty()) {
-            continue;
+            return true;
         }
         try {
             std::lock_guard lock(mutex);
             if (refused) {
-                break;
+                return false;
             }
             client_->send_async(options_.room, line);
             ++waiting;
         } catch (const Error& e) {
             // A line that cannot even be queued is reported; the chat goes on.
-            std::lock_guard lock(out_mutex_);
-            std::cerr << mqchat::cli::error_line(std::string(to_string(e.code())), e.message())
-                      << std::endl;
+            err_line(mqchat::cli::error_line(std::string(to_string(e.code())), e.message()));
+        }
+        return true;
+    };
+    if (mqchat::cli::LineEditor::available()) {
+        type_lines(send_line);
+    } else {
+        std::string line;
+        while (!interrupted && std::getline(std::cin, line) && send_line(line)) {
         }
     }
 
@@ -403,6 +494,102 @@ int Cli::chat()
     client_.reset();
     std::lock_guard lock(mutex);
     return refused ? exit_failure : 0;
+}
+
+// chat on a terminal: reads keys, hands finished lines to `send_line`, and
+// tells the room while a line is being typed (see Client::set_typing).
+void Cli::type_lines(const std::function<bool(const std::string&)>& send_line)
+{
+    mqchat::cli::LineEditor editor;
+    {
+        std::lock_guard lock(out_mutex_);
+        editor_ = &editor;
+    }
+    auto set_typing = [this](bool typing) {
+        try {
+            client_->set_typing(options_.room, typing);
+        } catch (const Error&) {
+            // Only not_joined, checked before the chat began; nothing to tell.
+        }
+    };
+
+    bool typing = false;
+    auto last_key = std::chrono::steady_clock::now();
+    bool go_on = true;
+    while (go_on && !interrupted) {
+        auto input = editor.read(std::chrono::milliseconds(200));
+
+        // Finished lines first: sending one ends its typing by itself.
+        while (auto line = editor.next_line()) {
+            typing = false;
+            if (!send_line(*line)) {
+                go_on = false;
+                break;
+            }
+        }
+        if (input.ended) {
+            break;
+        }
+
+        // A key while text is there is typing; an emptied line or a pause stops it.
+        auto now = std::chrono::steady_clock::now();
+        if (input.edited) {
+            last_key = now;
+            typing = !editor.empty();
+            set_typing(typing);
+        } else if (typing && now - last_key >= typing_idle) {
+            typing = false;
+            set_typing(false);
+        }
+    }
+    if (typing) {
+        set_typing(false);
+    }
+    std::lock_guard lock(out_mutex_);
+    editor_ = nullptr;
+}
+
+// Announces typing in the room, refreshed, until Ctrl-C, SIGTERM or --for
+// ends; then sends typing off. Killed with SIGKILL, it sends nothing more and
+// the others' clients drop the indicator after limits::typing_ttl_ms.
+int Cli::typing()
+{
+    require_join_token();
+    ensure_session();
+    client_->enter_room(options_.room);  // admission; shows nothing (no history)
+    {
+        std::lock_guard lock(out_mutex_);
+        std::cerr << "mqchat: typing in room \"" << options_.room << "\"" << std::endl;
+    }
+
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    if (options_.typing_for) {
+        deadline = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(static_cast<long long>(*options_.typing_for * 1000));
+    }
+
+    // A "keystroke" four times a second; the library sends a refresh every
+    // limits::typing_refresh_ms of them.
+    while (!interrupted) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            break;
+        }
+        client_->set_typing(options_.room, true);
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+            deadline - now, std::chrono::milliseconds(250)));
+    }
+
+    // At most one indicator a second goes out, so an off right after an on
+    // waits for its turn: stay connected until it has gone.
+    client_->set_typing(options_.room, false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    client_.reset();
+    if (options_.json) {
+        std::cout << mqchat::cli::json_line({{"room", options_.room}, {"typing", false}})
+                  << std::endl;
+    }
+    return 0;
 }
 
 // Prints up to --limit archived messages before --before, oldest first,

@@ -124,14 +124,14 @@ std::string Client::Impl::login(const std::string& password)
 // ---------------------------------------------------------------------------
 
 RoomInfo Client::Impl::create_or_join(std::string_view op, const std::string& name,
-                                      const std::string& password)
+                                      const std::string& payload)
 {
-    json reply = online_connection()->request(op, detail::room_request(name, password),
-                                              options_.request_timeout);
+    json reply = online_connection()->request(op, payload, options_.request_timeout);
     if (!reply.contains("room") || !reply.contains("token") || !reply["token"].is_string()) {
         throw Error(ErrorCode::internal_error, "reply without room or token");
     }
     RoomInfo room = detail::room_info_from_json(reply["room"]);
+    room.member = true;
 
     // Key by the name the caller used, which is how later calls find it.
     // The new token has not been shown to the broker yet.
@@ -171,12 +171,19 @@ void Client::Impl::forget_room(const std::string& name)
         was_entered = entered_.erase(messages) > 0;
         presented_.erase(token->room_id);
     }
+    {
+        std::lock_guard lock(typing_mutex_);
+        typing_out_.erase(token->room_id);
+    }
     if (!was_entered) {
         return;
     }
     post([this, id = token->room_id] { room_left(id); });
     if (auto connection = ready_connection()) {
         connection->unsubscribe(messages, options_.request_timeout);
+        connection->unsubscribe(topic::room_presence_filter(token->room_id),
+                                options_.request_timeout);
+        connection->unsubscribe(topic::room_typing(token->room_id), options_.request_timeout);
     }
 }
 
@@ -300,7 +307,33 @@ void Client::Impl::enter_room(const std::string& room_name)
         return;
     }
     post([this, id = token.room_id] { room_subscribed(id); });
+
+    // Presence and typing are extras: trouble with them leaves the
+    // messages working, and the next reconnect tries again.
+    try {
+        subscribe_signals(*connection, token.room_id);
+    } catch (const Error& e) {
+        log(LogLevel::warning, "presence/typing of room=" + token.room_id +
+                                   " not subscribed: " + e.message());
+    }
     log(LogLevel::info, "entered room=" + token.room_id);
+}
+
+// Subscribes to a room's presence and typing topics. A refusal is logged
+// and skipped (a broker plugin from before issue 5 knows neither topic);
+// other errors are thrown: the connection is in trouble.
+void Client::Impl::subscribe_signals(Connection& connection, const std::string& room_id)
+{
+    for (const auto& filter : {topic::room_presence_filter(room_id), topic::room_typing(room_id)}) {
+        try {
+            connection.subscribe(filter, options_.request_timeout);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::not_admitted) {
+                throw;
+            }
+            log(LogLevel::warning, "the broker refused topic=" + filter + ": " + e.message());
+        }
+    }
 }
 
 HistoryPage Client::Impl::history(const std::string& room_name,
@@ -333,6 +366,7 @@ std::string Client::Impl::send(const std::string& room_name, const std::string& 
     JoinToken token = stored_join_token(room_name);
     auto connection = online_connection();
     present_if_needed(*connection, token);
+    set_typing(room_name, false);  // the message ends what was being typed
 
     std::string id = detail::random_hex(16);
     connection->publish(topic::room_messages(token.room_id), detail::message_payload(id, text),
@@ -349,6 +383,65 @@ std::optional<Client::Impl::EnteredRoom> Client::Impl::entered_by_topic(
         return std::nullopt;
     }
     return it->second;
+}
+
+void Client::Impl::set_typing(const std::string& room_name, bool typing)
+{
+    auto room = entered_by_name(room_name);
+    if (!room) {
+        (void)stored_join_token(room_name);  // not_joined, else dropped: not entered
+        return;
+    }
+    std::optional<bool> now_out;
+    bool held = false;
+    {
+        std::lock_guard lock(typing_mutex_);
+        auto& throttle = typing_out_[room->id];
+        now_out = throttle.set(typing, Clock::now());
+        held = throttle.next_wakeup().has_value();
+    }
+    if (now_out) {
+        publish_typing(room->id, *now_out);
+    }
+    if (held) {
+        post([] {});  // the dispatch thread sends it when due; let it see the new wakeup
+    }
+}
+
+// Fire and forget; only on a connection that presented the room's token,
+// since the broker drops anything else silently (QoS 0 gets no refusal).
+void Client::Impl::publish_typing(const std::string& room_id, bool typing)
+{
+    bool presented = false;
+    {
+        std::lock_guard lock(rooms_mutex_);
+        presented = presented_.count(room_id) > 0;
+    }
+    bool sent = false;
+    if (presented) {
+        if (auto connection = ready_connection()) {
+            sent = connection->publish_nowait(topic::room_typing(room_id),
+                                              detail::typing_payload(typing));
+        }
+    }
+    if (!sent) {
+        std::lock_guard lock(typing_mutex_);
+        if (auto it = typing_out_.find(room_id); it != typing_out_.end()) {
+            it->second.not_sent();
+        }
+    }
+}
+
+std::optional<Client::Impl::EnteredRoom> Client::Impl::entered_by_name(
+    const std::string& room_name) const
+{
+    std::lock_guard lock(rooms_mutex_);
+    for (const auto& [messages, room] : entered_) {
+        if (room.name == room_name) {
+            return room;
+        }
+    }
+    return std::nullopt;
 }
 
 std::optional<Client::Impl::EnteredRoom> Client::Impl::entered_by_id(
@@ -391,14 +484,16 @@ bool Client::is_connected() const
     return impl_->is_connected();
 }
 
-RoomInfo Client::create_room(const std::string& name, const std::string& password)
+RoomInfo Client::create_room(const std::string& name, const std::string& password,
+                             const CreateOptions& options)
 {
-    return impl_->create_or_join(op::create, name, password);
+    return impl_->create_or_join(op::create, name,
+                                 detail::create_request(name, password, options));
 }
 
 RoomInfo Client::join_room(const std::string& name, const std::string& password)
 {
-    return impl_->create_or_join(op::join, name, password);
+    return impl_->create_or_join(op::join, name, detail::room_request(name, password));
 }
 
 void Client::leave_room(const std::string& name)
@@ -442,6 +537,52 @@ void Client::delete_room(const std::string& room_name)
     impl_->forget_room(room_name);
 }
 
+RoomList Client::rooms(const std::string& match, int limit)
+{
+    std::optional<std::string_view> filter;
+    if (!match.empty()) {
+        filter = match;
+    }
+    return detail::room_list_from_json(
+        impl_->admin_request(op::rooms, detail::rooms_request(filter, limit)));
+}
+
+namespace {
+
+// The "room" of an update or transfer reply; the caller is a member (the
+// owner, or the owner until a moment ago).
+RoomInfo member_room(const json& reply)
+{
+    if (!reply.contains("room")) {
+        throw Error(ErrorCode::internal_error, "reply without room");
+    }
+    RoomInfo room = detail::room_info_from_json(reply["room"]);
+    room.member = true;
+    return room;
+}
+
+}  // namespace
+
+RoomInfo Client::update_room(const std::string& room_name,
+                             std::optional<std::string> description, std::optional<bool> listed)
+{
+    if (!description && !listed) {
+        throw Error(ErrorCode::bad_request, "nothing to update: give a description or listed");
+    }
+    std::optional<std::string_view> text;
+    if (description) {
+        text = *description;
+    }
+    return member_room(
+        impl_->admin_request(op::update, detail::update_request(room_name, text, listed)));
+}
+
+RoomInfo Client::transfer(const std::string& room_name, const std::string& user)
+{
+    return member_room(
+        impl_->admin_request(op::transfer, detail::room_user_request(room_name, user)));
+}
+
 std::vector<RoomInfo> Client::list_rooms(std::chrono::milliseconds settle)
 {
     return impl_->list_rooms(settle);
@@ -466,6 +607,21 @@ std::string Client::send(const std::string& room_name, const std::string& text)
 std::string Client::send_async(const std::string& room_name, const std::string& text)
 {
     return impl_->send_async(room_name, text);
+}
+
+void Client::set_typing(const std::string& room_name, bool typing)
+{
+    impl_->set_typing(room_name, typing);
+}
+
+void Client::on_presence(std::function<void(const PresenceEvent&)> handler)
+{
+    impl_->on_presence(std::move(handler));
+}
+
+void Client::on_typing(std::function<void(const TypingEvent&)> handler)
+{
+    impl_->on_typing(std::move(handler));
 }
 
 void Client::on_message(std::function<void(const Message&)> handler)

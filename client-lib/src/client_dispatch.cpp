@@ -58,6 +58,20 @@ void Client::Impl::on_send_result(std::function<void(const SendResult&)> handler
     });
 }
 
+void Client::Impl::on_presence(std::function<void(const PresenceEvent&)> handler)
+{
+    post([this, handler = std::move(handler)]() mutable {
+        presence_handler_ = std::move(handler);
+    });
+}
+
+void Client::Impl::on_typing(std::function<void(const TypingEvent&)> handler)
+{
+    post([this, handler = std::move(handler)]() mutable {
+        typing_handler_ = std::move(handler);
+    });
+}
+
 void Client::Impl::post(std::function<void()> task)
 {
     {
@@ -86,7 +100,8 @@ void Client::Impl::run_dispatch()
         if (task) {
             task();
         }
-        next_tick = std::min(tick_rooms(Clock::now()), Clock::now() + idle_wakeup);
+        const auto now = Clock::now();
+        next_tick = std::min({tick_rooms(now), tick_typing(now), now + idle_wakeup});
     }
 }
 
@@ -123,7 +138,16 @@ void Client::Impl::on_paho_message(mqtt::const_message_ptr message)
         collect_meta(message);
         return;
     }
-    post([this, message = std::move(message)] { deliver_live(message); });
+    switch (topic::parse(message->get_topic()).kind) {
+    case topic::Kind::room_presence:
+        post([this, message = std::move(message)] { deliver_presence(message); });
+        return;
+    case topic::Kind::room_typing:
+        post([this, message = std::move(message)] { deliver_typing(message); });
+        return;
+    default:
+        post([this, message = std::move(message)] { deliver_live(message); });
+    }
 }
 
 void Client::Impl::collect_meta(const mqtt::const_message_ptr& message)
@@ -174,6 +198,124 @@ void Client::Impl::deliver_live(const mqtt::const_message_ptr& message)
 }
 
 // ---------------------------------------------------------------------------
+// Presence and typing
+// ---------------------------------------------------------------------------
+
+Client::Impl::RoomSignals& Client::Impl::signals(const EnteredRoom& room)
+{
+    auto it = signals_.find(room.id);
+    if (it == signals_.end()) {
+        RoomSignals fresh{room.name, detail::PresenceTracker(room.name, room.id),
+                          detail::TypingTracker()};
+        it = signals_.emplace(room.id, std::move(fresh)).first;
+    }
+    return it->second;
+}
+
+void Client::Impl::deliver_presence(const mqtt::const_message_ptr& message)
+{
+    // chat/v1/rooms/<id>/presence/<user>: the user is the last level.
+    const std::string& name = message->get_topic();
+    auto parsed = topic::parse(name);
+    auto room = entered_by_id(std::string(parsed.subject));
+    if (!room) {
+        return;
+    }
+    std::string user(parsed.rest.substr(parsed.rest.find('/') + 1));
+
+    std::string why;
+    auto update = detail::parse_presence(user, message->get_payload_str(), &why);
+    if (!update) {
+        log(LogLevel::warning, "skipped presence topic=" + name + " reason=" + why);
+        return;
+    }
+    if (auto event = signals(*room).presence.update(*update, message->is_retained())) {
+        hand_out_presence(*event);
+    }
+}
+
+void Client::Impl::deliver_typing(const mqtt::const_message_ptr& message)
+{
+    auto room = entered_by_id(std::string(topic::parse(message->get_topic()).subject));
+    if (!room) {
+        return;
+    }
+    std::string why;
+    auto indicator = detail::parse_typing(message->get_payload_str(),
+                                          user_properties(message->get_properties()), &why);
+    if (!indicator) {
+        log(LogLevel::warning, "skipped typing indicator room=" + room->id + " reason=" + why);
+        return;
+    }
+    if (indicator->sender == options_.user) {
+        return;  // our own, from this or another device
+    }
+    auto& typing = signals(*room).typing;
+    if (auto change = typing.received(indicator->sender, indicator->typing, Clock::now())) {
+        hand_out_typing({room->name, room->id, indicator->sender, *change});
+    }
+}
+
+// Sends held-back indicators that are due and ends typing that was not
+// refreshed in time. Returns when it next has something to do.
+Client::Impl::Clock::time_point Client::Impl::tick_typing(Clock::time_point now)
+{
+    auto next = Clock::time_point::max();
+
+    // Ours: collected under the lock, published outside it.
+    std::vector<std::pair<std::string, bool>> due;
+    {
+        std::lock_guard lock(typing_mutex_);
+        for (auto& [room_id, throttle] : typing_out_) {
+            if (auto typing = throttle.tick(now)) {
+                due.emplace_back(room_id, *typing);
+            }
+            if (auto wakeup = throttle.next_wakeup()) {
+                next = std::min(next, *wakeup);
+            }
+        }
+    }
+    for (const auto& [room_id, typing] : due) {
+        publish_typing(room_id, typing);
+    }
+
+    // Theirs. Handlers only post, so the map stays as it is meanwhile.
+    for (auto& [room_id, room] : signals_) {
+        for (const auto& user : room.typing.expire(now)) {
+            hand_out_typing({room.name, room_id, user, false});
+        }
+        if (auto wakeup = room.typing.next_wakeup()) {
+            next = std::min(next, *wakeup);
+        }
+    }
+    return next;
+}
+
+void Client::Impl::hand_out_presence(const PresenceEvent& event)
+{
+    if (!presence_handler_) {
+        return;
+    }
+    try {
+        presence_handler_(event);
+    } catch (const std::exception& e) {
+        log(LogLevel::error, std::string("presence handler threw: ") + e.what());
+    }
+}
+
+void Client::Impl::hand_out_typing(const TypingEvent& event)
+{
+    if (!typing_handler_) {
+        return;
+    }
+    try {
+        typing_handler_(event);
+    } catch (const std::exception& e) {
+        log(LogLevel::error, std::string("typing handler threw: ") + e.what());
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Rooms and their catch-up
 // ---------------------------------------------------------------------------
 
@@ -209,6 +351,7 @@ void Client::Impl::room_left(const std::string& room_id)
     // Entered again meanwhile? Then its state stays.
     if (!entered_by_id(room_id)) {
         synced_.erase(room_id);
+        signals_.erase(room_id);
     }
 }
 
@@ -287,6 +430,12 @@ void Client::Impl::history_reply(const std::string& room_id, std::uint64_t fetch
 
 void Client::Impl::hand_out(const Message& message)
 {
+    // A message ends its sender's typing, even before their `false` comes.
+    auto room = signals_.find(message.room_id);
+    if (room != signals_.end() && !message.mine &&
+        room->second.typing.message_from(message.sender)) {
+        hand_out_typing({message.room, message.room_id, message.sender, false});
+    }
     if (!handler_) {
         return;
     }

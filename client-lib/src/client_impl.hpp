@@ -30,7 +30,9 @@
 
 #include "connection.hpp"
 #include "mqchat/client/client.hpp"
+#include "mqchat/client/detail/presence.hpp"
 #include "mqchat/client/detail/room_sync.hpp"
+#include "mqchat/client/detail/typing.hpp"
 
 namespace mqchat::client {
 
@@ -46,8 +48,9 @@ public:
     std::string login(const std::string& password);
 
     // Rooms and requests (client.cpp).
+    // `payload` is the create or join request for room `name`.
     RoomInfo create_or_join(std::string_view op, const std::string& name,
-                            const std::string& password);
+                            const std::string& payload);
     void leave_room(const std::string& name);
     nlohmann::json admin_request(std::string_view op, const std::string& payload);
     void forget_room(const std::string& name);
@@ -56,6 +59,7 @@ public:
     HistoryPage history(const std::string& room_name, std::optional<std::int64_t> before_seq,
                         int limit);
     std::string send(const std::string& room_name, const std::string& text);
+    void set_typing(const std::string& room_name, bool typing);
 
     // The connection and queued sends (client_link.cpp).
     void connect();
@@ -66,6 +70,8 @@ public:
     // Callbacks (client_dispatch.cpp).
     void on_message(std::function<void(const Message&)> handler);
     void on_send_result(std::function<void(const SendResult&)> handler);
+    void on_presence(std::function<void(const PresenceEvent&)> handler);
+    void on_typing(std::function<void(const TypingEvent&)> handler);
 
     Options options_;
 
@@ -89,6 +95,13 @@ private:
         detail::RoomSync sync;
     };
 
+    // Who is there and who is typing in one entered room (dispatch thread).
+    struct RoomSignals {
+        std::string name;
+        detail::PresenceTracker presence;
+        detail::TypingTracker typing;
+    };
+
     // --- client.cpp -------------------------------------------------------
     std::unique_ptr<detail::Connection> guest_connection();
     JoinToken stored_join_token(const std::string& room_name) const;
@@ -96,6 +109,9 @@ private:
     void present_if_needed(detail::Connection& connection, const JoinToken& token);
     std::optional<EnteredRoom> entered_by_topic(const std::string& topic) const;
     std::optional<EnteredRoom> entered_by_id(const std::string& room_id) const;
+    std::optional<EnteredRoom> entered_by_name(const std::string& room_name) const;
+    void subscribe_signals(detail::Connection& connection, const std::string& room_id);
+    void publish_typing(const std::string& room_id, bool typing);
     void log(LogLevel level, const std::string& line) const;
 
     // --- client_link.cpp --------------------------------------------------
@@ -122,6 +138,12 @@ private:
     void on_paho_message(mqtt::const_message_ptr message);
     void collect_meta(const mqtt::const_message_ptr& message);
     void deliver_live(const mqtt::const_message_ptr& message);
+    void deliver_presence(const mqtt::const_message_ptr& message);
+    void deliver_typing(const mqtt::const_message_ptr& message);
+    RoomSignals& signals(const EnteredRoom& room);
+    Clock::time_point tick_typing(Clock::time_point now);
+    void hand_out_presence(const PresenceEvent& event);
+    void hand_out_typing(const TypingEvent& event);
     void room_subscribed(const std::string& room_id);
     void room_left(const std::string& room_id);
     void history_reply(const std::string& room_id, std::uint64_t fetch_id,
@@ -173,6 +195,14 @@ private:
     std::function<void(const Message&)> handler_;
     std::function<void(const SendResult&)> send_handler_;
     std::map<std::string, SyncedRoom> synced_;  // by room id
+    std::function<void(const PresenceEvent&)> presence_handler_;
+    std::function<void(const TypingEvent&)> typing_handler_;
+    std::map<std::string, RoomSignals> signals_;  // by room id
+
+    // This client's typing indicators, by room id; set_typing on the
+    // caller's threads, held-back ones sent by the dispatch thread.
+    std::mutex typing_mutex_;
+    std::map<std::string, detail::TypingThrottle> typing_out_;
 };
 
 }  // namespace mqchat::client

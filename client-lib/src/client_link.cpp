@@ -297,6 +297,7 @@ std::vector<std::string> Client::Impl::enter_remembered(Connection& connection,
             present(connection, *token);
             connection.subscribe(messages, options_.request_timeout);
             subscribed.push_back(room.id);
+            subscribe_signals(connection, room.id);
         } catch (const Error& e) {
             if (e.code() != ErrorCode::not_admitted && e.code() != ErrorCode::not_joined) {
                 throw;  // the connection is in trouble; the next attempt redoes it all
@@ -374,6 +375,7 @@ std::string Client::Impl::send_async(const std::string& room_name, const std::st
         throw Error(ErrorCode::bad_request, "text must be valid UTF-8 of at most 8 KiB");
     }
     (void)stored_join_token(room_name);
+    set_typing(room_name, false);  // the message ends what was being typed
 
     std::string id = detail::random_hex(16);
     {

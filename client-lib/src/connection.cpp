@@ -142,6 +142,24 @@ void Connection::publish(const std::string& topic, const std::string& payload,
     }
 }
 
+bool Connection::publish_nowait(const std::string& topic, const std::string& payload) noexcept
+{
+    try {
+        if (!client_.is_connected()) {
+            return false;
+        }
+        (void)client_.publish(mqtt::make_message(topic, payload, 0, false));
+        return true;
+    } catch (const std::exception& e) {
+        try {
+            log(LogLevel::debug, "publish (QoS 0) not taken: " + std::string(e.what()));
+        } catch (...) {
+            // Out of memory while logging: the indicator is lost either way.
+        }
+        return false;
+    }
+}
+
 mqtt::properties Connection::begin_request(const std::string& correlation,
                                            ReplyHandler on_reply,
                                            std::chrono::milliseconds timeout)

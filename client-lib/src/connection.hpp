@@ -59,6 +59,11 @@ public:
     void publish(const std::string& topic, const std::string& payload,
                  std::chrono::milliseconds timeout, mqtt::properties properties = {});
 
+    // Publishes with QoS 0 and waits for nothing, for what may be lost
+    // (typing indicators). False when Paho would not take it (offline);
+    // never throws.
+    bool publish_nowait(const std::string& topic, const std::string& payload) noexcept;
+
     // Publishes `payload` to chat/v1/ctl/<op> and waits for the reply.
     // Returns the reply object when ok. Errors: the replied code, timeout.
     nlohmann::json request(std::string_view op, const std::string& payload,

@@ -8,6 +8,25 @@
 #include "mqchat/client/error.hpp"
 #include "mqchat/protocol.hpp"
 
+namespace mqchat::client {
+
+std::string_view to_string(PresenceChange change) noexcept
+{
+    switch (change) {
+    case PresenceChange::joined:
+        return "joined";
+    case PresenceChange::online:
+        return "online";
+    case PresenceChange::offline:
+        return "offline";
+    case PresenceChange::left:
+        return "left";
+    }
+    return "online";
+}
+
+}  // namespace mqchat::client
+
 namespace mqchat::client::detail {
 
 using nlohmann::json;
@@ -90,6 +109,40 @@ std::string room_request(std::string_view room, std::string_view password)
     return dump({{"room", room}, {"password", password}});
 }
 
+std::string create_request(std::string_view room, std::string_view password,
+                           const CreateOptions& options)
+{
+    return dump({{"room", room},
+                 {"password", password},
+                 {"listed", options.listed},
+                 {"description", options.description}});
+}
+
+std::string rooms_request(std::optional<std::string_view> match, std::optional<int> limit)
+{
+    json body = json::object();
+    if (match) {
+        body["match"] = *match;
+    }
+    if (limit) {
+        body["limit"] = *limit;
+    }
+    return dump(body);
+}
+
+std::string update_request(std::string_view room, std::optional<std::string_view> description,
+                           std::optional<bool> listed)
+{
+    json body = {{"room", room}};
+    if (description) {
+        body["description"] = *description;
+    }
+    if (listed) {
+        body["listed"] = *listed;
+    }
+    return dump(body);
+}
+
 std::string room_only_request(std::string_view room)
 {
     return dump({{"room", room}});
@@ -114,6 +167,11 @@ std::string present_payload(std::string_view join_token)
 std::string message_payload(std::string_view id, std::string_view text)
 {
     return dump({{"id", id}, {"text", text}});
+}
+
+std::string typing_payload(bool typing)
+{
+    return dump({{"typing", typing}});
 }
 
 std::string history_request(std::string_view room, std::optional<std::int64_t> before,
@@ -170,6 +228,11 @@ RoomInfo room_info_from_json(const json& meta)
         info.is_protected = meta.at("protected").get<bool>();
         info.members = meta.at("members").get<int>();
         info.created = meta.at("created").get<std::int64_t>();
+
+        // Added in issue 5; a room manager from before does not send them.
+        info.listed = meta.value("listed", true);
+        info.description = meta.value("description", std::string());
+        info.online = meta.value("online", 0);
         return info;
     } catch (const json::exception& e) {
         throw Error(ErrorCode::internal_error, std::string("malformed room metadata: ") + e.what());
@@ -181,13 +244,38 @@ std::vector<Member> members_from_json(const json& reply)
     try {
         std::vector<Member> members;
         for (const auto& m : reply.at("members")) {
-            members.push_back({m.at("user").get<std::string>(), m.at("role").get<std::string>(),
-                               m.at("joined").get<std::int64_t>()});
+            Member member;
+            member.user = m.at("user").get<std::string>();
+            member.role = m.at("role").get<std::string>();
+            member.joined = m.at("joined").get<std::int64_t>();
+            // Added in issue 5: absent from an older room manager.
+            member.online = m.value("online", false);
+            members.push_back(std::move(member));
         }
         return members;
     } catch (const json::exception& e) {
         throw Error(ErrorCode::internal_error, std::string("malformed member list: ") + e.what());
     }
+}
+
+RoomList room_list_from_json(const json& reply)
+{
+    auto rooms = reply.find("rooms");
+    if (rooms == reply.end() || !rooms->is_array()) {
+        throw Error(ErrorCode::internal_error, "rooms reply without a rooms array");
+    }
+    RoomList list;
+    try {
+        for (const auto& entry : *rooms) {
+            RoomInfo info = room_info_from_json(entry);
+            info.member = entry.at("member").get<bool>();
+            list.rooms.push_back(std::move(info));
+        }
+        list.more = reply.value("more", false);
+    } catch (const json::exception& e) {
+        throw Error(ErrorCode::internal_error, std::string("malformed room list: ") + e.what());
+    }
+    return list;
 }
 
 std::optional<RoomInfo> parse_room_meta(std::string_view payload, std::string* why)
@@ -256,6 +344,62 @@ std::optional<Message> parse_room_message(std::string_view room_name, std::strin
     message.ts = *ts_value;
     message.mine = (*sender == own_user);
     return message;
+}
+
+std::optional<PresenceUpdate> parse_presence(std::string_view topic_user,
+                                             std::string_view payload, std::string* why)
+{
+    PresenceUpdate update;
+    update.user = std::string(topic_user);
+    if (payload.empty()) {
+        return update;  // cleared: no longer a member
+    }
+    auto body = parse_object(payload);
+    if (!body) {
+        set_why(why, "payload is not a JSON object");
+        return std::nullopt;
+    }
+
+    // The topic names the user; a payload naming someone else is wrong.
+    if (auto user = body->find("user"); user != body->end() &&
+                                        (!user->is_string() || *user != update.user)) {
+        set_why(why, "user field does not match the topic");
+        return std::nullopt;
+    }
+    auto role = body->find("role");
+    auto online = body->find("online");
+    auto since = body->find("since");
+    if (role == body->end() || !role->is_string() || online == body->end() ||
+        !online->is_boolean() || since == body->end() || !since->is_number_integer()) {
+        set_why(why, "missing or mistyped role/online/since");
+        return std::nullopt;
+    }
+    update.member = true;
+    update.role = role->get<std::string>();
+    update.online = online->get<bool>();
+    update.since = since->get<std::int64_t>();
+    return update;
+}
+
+std::optional<TypingIndicator> parse_typing(std::string_view payload,
+                                            const UserProperties& properties, std::string* why)
+{
+    auto body = parse_object(payload);
+    if (!body) {
+        set_why(why, "payload is not a JSON object");
+        return std::nullopt;
+    }
+    auto typing = body->find("typing");
+    if (typing == body->end() || !typing->is_boolean()) {
+        set_why(why, "missing or non-boolean typing");
+        return std::nullopt;
+    }
+    const std::string* sender = find_property(properties, topic::prop_sender);
+    if (sender == nullptr || sender->empty()) {
+        set_why(why, "missing sender user property");
+        return std::nullopt;
+    }
+    return TypingIndicator{*sender, typing->get<bool>()};
 }
 
 std::optional<std::int64_t> stamped_seq(const UserProperties& properties)

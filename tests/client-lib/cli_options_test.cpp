@@ -100,6 +100,62 @@ TEST(CommandLine, EveryCommandParses)
     EXPECT_EQ(parse({"--user", "a", "chat", "r"}).command, Command::chat);
 }
 
+TEST(CommandLine, RoomsTakesMatchAndLimit)
+{
+    auto all = parse({"--user", "a", "rooms"});
+    EXPECT_EQ(all.command, Command::rooms);
+    EXPECT_EQ(all.match, "");
+    EXPECT_EQ(all.rooms_limit, 100);
+    auto some = parse({"--user", "a", "rooms", "--match", "book", "--limit", "5"});
+    EXPECT_EQ(some.match, "book");
+    EXPECT_EQ(some.rooms_limit, 5);
+    EXPECT_THROW(parse({"--user", "a", "rooms", "--limit", "0"}), CLI::ParseError);
+    EXPECT_THROW(parse({"--user", "a", "rooms", "--limit", "501"}), CLI::ParseError);
+}
+
+TEST(CommandLine, CreateIsListedUnlessTold)
+{
+    auto plain = parse({"--user", "a", "create", "r"});
+    EXPECT_FALSE(plain.listed);
+    EXPECT_FALSE(plain.description);
+    auto hidden = parse({"--user", "a", "create", "r", "--unlisted", "--description", "d"});
+    EXPECT_EQ(hidden.listed, false);
+    EXPECT_EQ(hidden.description, "d");
+}
+
+TEST(CommandLine, UpdateNeedsSomethingToChange)
+{
+    auto text = parse({"--user", "a", "update", "r", "--description", ""});
+    EXPECT_EQ(text.command, Command::update);
+    EXPECT_EQ(text.description, "");
+    EXPECT_FALSE(text.listed);
+    EXPECT_EQ(parse({"--user", "a", "update", "r", "--listed"}).listed, true);
+    EXPECT_EQ(parse({"--user", "a", "update", "r", "--unlisted"}).listed, false);
+    EXPECT_THROW(parse({"--user", "a", "update", "r"}), CLI::ParseError);
+    EXPECT_THROW(parse({"--user", "a", "update", "r", "--listed", "--unlisted"}),
+                 CLI::ParseError);
+}
+
+TEST(CommandLine, TransferTakesRoomAndUser)
+{
+    auto options = parse({"--user", "a", "transfer", "r", "bob"});
+    EXPECT_EQ(options.command, Command::transfer);
+    EXPECT_EQ(options.room, "r");
+    EXPECT_EQ(options.target, "bob");
+    EXPECT_THROW(parse({"--user", "a", "transfer", "r"}), CLI::ParseError);
+}
+
+TEST(CommandLine, ListenEventsAndTypingFor)
+{
+    EXPECT_FALSE(parse({"--user", "a", "listen", "r"}).events);
+    EXPECT_TRUE(parse({"--user", "a", "listen", "r", "--events"}).events);
+    auto forever = parse({"--user", "a", "typing", "r"});
+    EXPECT_EQ(forever.command, Command::typing);
+    EXPECT_FALSE(forever.typing_for);
+    EXPECT_EQ(parse({"--user", "a", "typing", "r", "--for", "2.5"}).typing_for, 2.5);
+    EXPECT_THROW(parse({"--user", "a", "typing", "r", "--for", "-1"}), CLI::ParseError);
+}
+
 TEST(CommandLine, RejectsBadUsage)
 {
     EXPECT_THROW(parse({"--user", "a"}), CLI::ParseError);                  // no command

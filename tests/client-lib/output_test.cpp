@@ -52,16 +52,110 @@ TEST_F(OutputTest, JsonLineHasExactlyTheContractFields)
                                      {"seq", 3}}));
 }
 
+client::RoomInfo room(std::string name, std::string id, bool is_protected = true)
+{
+    client::RoomInfo info;
+    info.id = std::move(id);
+    info.name = std::move(name);
+    info.owner = "alice";
+    info.is_protected = is_protected;
+    info.members = 2;
+    info.created = 1764800000;
+    return info;
+}
+
 TEST_F(OutputTest, RoomJsonUsesMetadataFieldNames)
 {
-    client::RoomInfo room{"3f9a0c61d2b4", "Book club", "alice", true, 2, 1764800000};
-    EXPECT_EQ(room_json(room), nlohmann::json({{"id", "3f9a0c61d2b4"},
+    client::RoomInfo info = room("Book club", "3f9a0c61d2b4");
+    info.listed = false;
+    info.description = "We read";
+    info.online = 1;
+    info.member = true;
+    EXPECT_EQ(room_json(info), nlohmann::json({{"id", "3f9a0c61d2b4"},
                                                {"name", "Book club"},
                                                {"owner", "alice"},
                                                {"protected", true},
                                                {"members", 2},
-                                               {"created", 1764800000}}));
-    EXPECT_EQ(human_room(room), "Book club (3f9a0c61d2b4) owner alice, 2 members, protected");
+                                               {"created", 1764800000},
+                                               {"listed", false},
+                                               {"description", "We read"},
+                                               {"online", 1},
+                                               {"member", true}}));
+}
+
+TEST_F(OutputTest, RoomsTableAlignsColumnsUnderAHeader)
+{
+    client::RoomInfo book = room("Book club", "3f9a0c61d2b4");
+    book.member = true;
+    book.online = 1;
+    book.description = "One book a month";
+    client::RoomInfo chess = room("Ch\xc3\xa9ss", "000000000002", false);
+    chess.listed = false;
+    // Columns line up by characters, not bytes: "Chéss" is five wide.
+    EXPECT_EQ(rooms_table({book, chess}),
+              "NAME       ID            OWNER  MEMBERS  ONLINE  FLAGS             DESCRIPTION\n"
+              "Book club  3f9a0c61d2b4  alice  2        1       member,protected  "
+              "One book a month\n"
+              "Ch\xc3\xa9ss      000000000002  alice  2        0       unlisted\n");
+    EXPECT_EQ(rooms_table({}), "no rooms\n");
+}
+
+TEST_F(OutputTest, MembersTableShowsRoleAndOnline)
+{
+    client::Member alice{"alice", "owner", 1, true};
+    client::Member bob{"bob", "member", 2, false};
+    EXPECT_EQ(members_table({alice, bob}), "alice  owner   online\nbob    member  offline\n");
+    EXPECT_EQ(member_json(bob), nlohmann::json({{"user", "bob"},
+                                                {"role", "member"},
+                                                {"joined", 2},
+                                                {"online", false}}));
+}
+
+client::PresenceEvent presence(client::PresenceChange change, bool online, bool initial)
+{
+    client::PresenceEvent event;
+    event.room = "Book club";
+    event.room_id = "3f9a0c61d2b4";
+    event.user = "bob";
+    event.role = "member";
+    event.online = online;
+    event.since = 1764800012345;
+    event.change = change;
+    event.initial = initial;
+    return event;
+}
+
+TEST_F(OutputTest, PresenceLinesSayWhatHappened)
+{
+    using client::PresenceChange;
+    EXPECT_EQ(presence_line(presence(PresenceChange::joined, true, false)), "* bob joined");
+    EXPECT_EQ(presence_line(presence(PresenceChange::left, false, false)), "* bob left");
+    EXPECT_EQ(presence_line(presence(PresenceChange::online, true, false)), "* bob is online");
+    EXPECT_EQ(presence_line(presence(PresenceChange::offline, false, false)),
+              "* bob went offline");
+    EXPECT_EQ(presence_line(presence(PresenceChange::offline, false, true)), "* bob is offline");
+}
+
+TEST_F(OutputTest, PresenceAndTypingJsonCarryTheirType)
+{
+    EXPECT_EQ(presence_json(presence(client::PresenceChange::offline, false, false)),
+              nlohmann::json({{"type", "presence"},
+                              {"room", "Book club"},
+                              {"user", "bob"},
+                              {"online", false},
+                              {"change", "offline"},
+                              {"role", "member"},
+                              {"since", 1764800012345},
+                              {"initial", false}}));
+    client::TypingEvent typing{"Book club", "3f9a0c61d2b4", "bob", true};
+    EXPECT_EQ(typing_json(typing), nlohmann::json({{"type", "typing"},
+                                                   {"room", "Book club"},
+                                                   {"user", "bob"},
+                                                   {"typing", true}}));
+    EXPECT_EQ(typing_line(typing), "* bob is typing\xe2\x80\xa6");
+    typing.typing = false;
+    EXPECT_EQ(typing_line(typing), "* bob stopped typing");
+    EXPECT_FALSE(message_json(sample(false)).contains("type"));
 }
 
 TEST_F(OutputTest, ErrorFormats)

@@ -161,6 +161,178 @@ TEST(RoomMeta, ReplyRoomWithWrongTypeThrowsInternalError)
     }
 }
 
+TEST(RoomMeta, ReadsListedDescriptionAndOnline)
+{
+    auto room = parse_room_meta(R"({"id":"3f9a0c61d2b4","name":"Book club","owner":"alice",
+                                    "protected":true,"members":2,"online":1,"created":1,
+                                    "listed":false,"description":"One book a month"})");
+    ASSERT_TRUE(room);
+    EXPECT_FALSE(room->listed);
+    EXPECT_EQ(room->description, "One book a month");
+    EXPECT_EQ(room->online, 1);
+    EXPECT_FALSE(room->member);  // metadata does not say
+}
+
+TEST(RoomMeta, MetadataFromBeforePresenceReadsAsListedAndNobodyOnline)
+{
+    auto room = parse_room_meta(R"({"id":"3f9a0c61d2b4","name":"x","owner":"a",
+                                    "protected":false,"members":1,"created":1})");
+    ASSERT_TRUE(room);
+    EXPECT_TRUE(room->listed);
+    EXPECT_EQ(room->description, "");
+    EXPECT_EQ(room->online, 0);
+}
+
+TEST(RoomMeta, MistypedNewFieldIsMalformed)
+{
+    std::string why;
+    EXPECT_FALSE(parse_room_meta(R"({"id":"3f9a0c61d2b4","name":"x","owner":"a",
+                                     "protected":false,"members":1,"created":1,
+                                     "listed":"yes"})",
+                                 &why));
+    EXPECT_FALSE(why.empty());
+}
+
+// --- issue 5 requests and replies -----------------------------------------
+
+TEST(Requests, CreateCarriesListedAndDescription)
+{
+    EXPECT_EQ(json::parse(create_request("Book club", "pw", {false, "We read"})),
+              json({{"room", "Book club"},
+                    {"password", "pw"},
+                    {"listed", false},
+                    {"description", "We read"}}));
+    EXPECT_EQ(json::parse(create_request("r", "pw", {}))["listed"], true);
+}
+
+TEST(Requests, RoomsCarriesOnlyWhatIsGiven)
+{
+    EXPECT_EQ(json::parse(rooms_request(std::nullopt, std::nullopt)), json::object());
+    EXPECT_EQ(json::parse(rooms_request("book", 10)), json({{"match", "book"}, {"limit", 10}}));
+    EXPECT_EQ(json::parse(rooms_request(std::nullopt, 3)), json({{"limit", 3}}));
+}
+
+TEST(Requests, UpdateCarriesOnlyWhatChanges)
+{
+    EXPECT_EQ(json::parse(update_request("r", "new text", std::nullopt)),
+              json({{"room", "r"}, {"description", "new text"}}));
+    EXPECT_EQ(json::parse(update_request("r", std::nullopt, false)),
+              json({{"room", "r"}, {"listed", false}}));
+    EXPECT_EQ(json::parse(update_request("r", "", true)),
+              json({{"room", "r"}, {"description", ""}, {"listed", true}}));
+}
+
+TEST(Requests, TypingPayloadIsTheFlagAlone)
+{
+    EXPECT_EQ(json::parse(typing_payload(true)), json({{"typing", true}}));
+    EXPECT_EQ(json::parse(typing_payload(false)), json({{"typing", false}}));
+}
+
+TEST(RoomList, ReadsRoomsMemberAndMore)
+{
+    json reply = json::parse(R"({"ok":true,"more":true,"rooms":[
+        {"id":"000000000001","name":"A","owner":"alice","protected":false,"members":1,
+         "online":1,"created":1,"listed":true,"description":"","member":true},
+        {"id":"000000000002","name":"B","owner":"bob","protected":true,"members":3,
+         "online":0,"created":2,"listed":true,"description":"b","member":false}]})");
+    RoomList list = room_list_from_json(reply);
+    ASSERT_EQ(list.rooms.size(), 2u);
+    EXPECT_TRUE(list.more);
+    EXPECT_EQ(list.rooms[0].name, "A");
+    EXPECT_TRUE(list.rooms[0].member);
+    EXPECT_EQ(list.rooms[1].owner, "bob");
+    EXPECT_FALSE(list.rooms[1].member);
+    EXPECT_EQ(list.rooms[1].members, 3);
+}
+
+TEST(RoomList, MoreDefaultsToFalse)
+{
+    EXPECT_FALSE(room_list_from_json(json::parse(R"({"ok":true,"rooms":[]})")).more);
+}
+
+TEST(RoomList, MissingRoomsOrMemberIsInternalError)
+{
+    auto code = [](const char* text) {
+        try {
+            (void)room_list_from_json(json::parse(text));
+        } catch (const Error& e) {
+            return e.code();
+        }
+        return ErrorCode::ok;
+    };
+    EXPECT_EQ(code(R"({"ok":true})"), ErrorCode::internal_error);
+    EXPECT_EQ(code(R"({"ok":true,"rooms":[{"id":"000000000001","name":"A","owner":"a",
+                   "protected":false,"members":1,"created":1}]})"),
+              ErrorCode::internal_error);  // no "member"
+}
+
+TEST(Members, ReadsOnlineAndToleratesItsAbsence)
+{
+    auto members = members_from_json(json::parse(R"({"members":[
+        {"user":"alice","role":"owner","joined":1,"online":true},
+        {"user":"bob","role":"member","joined":2}]})"));
+    ASSERT_EQ(members.size(), 2u);
+    EXPECT_TRUE(members[0].online);
+    EXPECT_FALSE(members[1].online);
+}
+
+// --- presence and typing messages -----------------------------------------
+
+TEST(Presence, ParsesTheRetainedState)
+{
+    auto update = parse_presence(
+        "bob", R"({"user":"bob","role":"member","online":true,"since":1764800012345})");
+    ASSERT_TRUE(update);
+    EXPECT_EQ(update->user, "bob");
+    EXPECT_TRUE(update->member);
+    EXPECT_EQ(update->role, "member");
+    EXPECT_TRUE(update->online);
+    EXPECT_EQ(update->since, 1764800012345);
+}
+
+TEST(Presence, EmptyPayloadMeansLeft)
+{
+    auto update = parse_presence("bob", "");
+    ASSERT_TRUE(update);
+    EXPECT_EQ(update->user, "bob");
+    EXPECT_FALSE(update->member);
+}
+
+TEST(Presence, PayloadNamingAnotherUserIsRejected)
+{
+    std::string why;
+    EXPECT_FALSE(parse_presence(
+        "bob", R"({"user":"mallory","role":"owner","online":true,"since":1})", &why));
+    EXPECT_NE(why.find("topic"), std::string::npos);
+}
+
+TEST(Presence, MissingOrMistypedFieldsAreRejected)
+{
+    EXPECT_FALSE(parse_presence("bob", R"({"role":"member","online":true})"));
+    EXPECT_FALSE(parse_presence("bob", R"({"role":"member","online":"yes","since":1})"));
+    EXPECT_FALSE(parse_presence("bob", "[1]"));
+    EXPECT_FALSE(parse_presence("bob", "not json"));
+    EXPECT_TRUE(parse_presence("bob", R"({"role":"member","online":false,"since":1})"));
+}
+
+TEST(Typing, SenderComesFromTheBrokerNotThePayload)
+{
+    auto typing = parse_typing(R"({"typing":true,"sender":"mallory"})", {{"sender", "bob"}});
+    ASSERT_TRUE(typing);
+    EXPECT_EQ(typing->sender, "bob");
+    EXPECT_TRUE(typing->typing);
+}
+
+TEST(Typing, MalformedIndicatorsAreRejected)
+{
+    std::string why;
+    EXPECT_FALSE(parse_typing(R"({"typing":true})", {}, &why));  // unstamped
+    EXPECT_NE(why.find("sender"), std::string::npos);
+    EXPECT_FALSE(parse_typing(R"({"typing":"yes"})", {{"sender", "bob"}}));
+    EXPECT_FALSE(parse_typing("{}", {{"sender", "bob"}}));
+    EXPECT_FALSE(parse_typing("", {{"sender", "bob"}}));
+}
+
 // --- room messages --------------------------------------------------------
 
 TEST(RoomMessage, TakesSenderSeqAndTsFromUserProperties)

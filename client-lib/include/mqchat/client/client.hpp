@@ -72,16 +72,18 @@ struct Options {
 // including from inside the callbacks. The destructor must not run on the
 // dispatch thread (that is, not inside a callback).
 //
-// Threads: callbacks (on_message, on_send_result) run on the client's own
-// dispatch thread, one at a time, never on a Paho thread. A callback that
-// blocks (say, calls send()) holds up the others, nothing more.
+// Threads: callbacks (on_message, on_send_result, on_presence, on_typing)
+// run on the client's own dispatch thread, one at a time, never on a Paho
+// thread. A callback that blocks (say, calls send()) holds up the others,
+// nothing more.
 //
 // The connection: connect() (or login()) starts it; from then on the client
 // keeps it up by itself until disconnect(). When the broker goes away it
 // reconnects with backoff (Options::reconnect_*), also when the very first
 // attempt fails, and after every reconnect presents the join tokens of the
 // entered rooms again and resubscribes to them. A session token the broker
-// refuses (expired, revoked) stops the retries: log in again.
+// refuses (expired, revoked) stops the retries: log in again. Presence and
+// typing subscriptions are restored with the messages.
 //
 // History and catch-up: see enter_room(). Per room, on_message sees every
 // message exactly once and in seq order, history first, across gaps and
@@ -119,9 +121,13 @@ public:
     [[nodiscard]] bool is_connected() const;
 
     // Creates a room owned by the user and stores its join token. Does not
-    // enter it. Errors: room_exists, invalid_name, weak_password, plus the
-    // errors of any request (timeout, not_authenticated, connect_failed).
-    RoomInfo create_room(const std::string& name, const std::string& password);
+    // enter it. `options`: whether the room is listed (seen by every
+    // logged-in user; default) and its description. Errors: room_exists,
+    // invalid_name, weak_password, bad_request or invalid_utf8 (description
+    // over limits::max_description bytes or not UTF-8), plus the errors of
+    // any request (timeout, not_authenticated, connect_failed).
+    RoomInfo create_room(const std::string& name, const std::string& password,
+                         const CreateOptions& options = {});
 
     // Joins a room with its password and stores the join token. Does not
     // enter it. Errors: no_such_room, wrong_password, rate_limited, plus the
@@ -160,9 +166,36 @@ public:
     // any request.
     void delete_room(const std::string& room_name);
 
+    // Finds rooms with the room manager's `rooms` request: the listed rooms
+    // and the user's own (listed or not), sorted by name, each with
+    // RoomInfo::member set. A non-empty `match` keeps the rooms whose name or
+    // description contains it, ignoring case. `limit` is 1 to
+    // limits::max_rooms_page; RoomList::more says whether more matched.
+    // Errors: bad_request (limit out of range), plus those of any request.
+    RoomList rooms(const std::string& match = {},
+                   int limit = static_cast<int>(limits::default_rooms_page));
+
+    // Owner only: changes the room's description and/or whether it is
+    // listed; what is nullopt stays. Returns the updated metadata. An
+    // unlisted room disappears from non-members' views at once.
+    // Errors: bad_request (both nullopt, checked before any request;
+    // description too long), invalid_utf8, not_owner, no_such_room, plus
+    // those of any request.
+    RoomInfo update_room(const std::string& room_name,
+                         std::optional<std::string> description,
+                         std::optional<bool> listed = std::nullopt);
+
+    // Owner only: makes `user`, a member, the room's owner; the caller
+    // stays a member. Returns the metadata with the new owner.
+    // Errors: not_owner, not_member (the user is not a member),
+    // invalid_name, no_such_room, plus those of any request.
+    RoomInfo transfer(const std::string& room_name, const std::string& user);
+
     // Every room's retained metadata, gathered for `settle` after the
     // subscription is granted (retained messages arrive at once, so a
-    // few hundred milliseconds suffice). Sorted by name.
+    // few hundred milliseconds suffice). Sorted by name. Shows only what
+    // the broker delivers (listed rooms and the entered ones), with
+    // RoomInfo::member false; rooms() is the better way to find rooms.
     // Errors: timeout, not_authenticated, connect_failed.
     std::vector<RoomInfo> list_rooms(std::chrono::milliseconds settle =
                                          std::chrono::milliseconds(500));
@@ -175,6 +208,11 @@ public:
     // disconnect() and connect(): each time the client catches up from the
     // last seq it delivered. A jump in the live seqs (a lost delivery) is
     // filled from the archive the same way.
+    //
+    // Entering also subscribes to the room's presence and typing topics
+    // (see on_presence, on_typing). Should the broker refuse those (a broker
+    // plugin older than issue 5), the refusal is logged and the room's
+    // messages work as before.
     //
     // Online, the broker's answer comes back here; offline, the room is
     // remembered and entered once the connection is up (a refusal then is
@@ -210,6 +248,34 @@ public:
     // Errors, thrown at once: bad_request (text over 8 KiB or not UTF-8),
     // not_joined, rate_limited (Options::max_queued_sends are waiting).
     std::string send_async(const std::string& room_name, const std::string& text);
+
+    // Tells the other members of an entered room whether the user is
+    // typing. Call it with true on every keystroke and with false when the
+    // user stops (clears the line, goes idle); sending a message (send,
+    // send_async) stops it by itself. The library publishes `true` when
+    // typing starts and refreshes it every limits::typing_refresh_ms while
+    // the calls go on, `false` once when it stops, and at most one
+    // indicator per second per room: one due sooner is sent by the dispatch
+    // thread when the second is over (or dropped if taken back meanwhile).
+    // Indicators are fire-and-forget (QoS 0): never queued, never blocking.
+    // While offline, or for a room not entered on this connection yet, they
+    // are dropped. Errors: not_joined (no join token for the room).
+    void set_typing(const std::string& room_name, bool typing);
+
+    // Sets the handler for presence events of entered rooms (replacing any
+    // earlier one): on entering, one `initial` event per member (online or
+    // offline, the user's own included), then each change: joined, online,
+    // offline, left. After a reconnect, what changed meanwhile comes as
+    // `initial` online/offline events. It runs on the dispatch thread.
+    void on_presence(std::function<void(const PresenceEvent&)> handler);
+
+    // Sets the handler for typing events of entered rooms (replacing any
+    // earlier one): typing=true when another member starts typing, false
+    // when they stop, send a message, or their indicator is not refreshed
+    // for limits::typing_ttl_ms (say, their process was killed). The user's
+    // own indicators, from any device, are not reported. It runs on the
+    // dispatch thread.
+    void on_typing(std::function<void(const TypingEvent&)> handler);
 
     // Sets the handler for messages of entered rooms (replacing any earlier
     // one). It runs on the dispatch thread, one message at a time.

@@ -31,6 +31,16 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::string credentials_request(std::string_view user,
                                               std::string_view password);
 [[nodiscard]] std::string room_request(std::string_view room, std::string_view password);
+// create: {"room","password","listed","description"}.
+[[nodiscard]] std::string create_request(std::string_view room, std::string_view password,
+                                         const CreateOptions& options);
+// rooms: {} plus whichever of "match" and "limit" are given.
+[[nodiscard]] std::string rooms_request(std::optional<std::string_view> match,
+                                        std::optional<int> limit);
+// update: {"room"} plus whichever of "description" and "listed" are given.
+[[nodiscard]] std::string update_request(std::string_view room,
+                                         std::optional<std::string_view> description,
+                                         std::optional<bool> listed);
 // leave, members, delete: {"room":...}.
 [[nodiscard]] std::string room_only_request(std::string_view room);
 // kick, ban, unban: {"room":...,"user":...}.
@@ -43,6 +53,9 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 
 // {"id":...,"text":...} for a room's msg topic.
 [[nodiscard]] std::string message_payload(std::string_view id, std::string_view text);
+
+// {"typing":true|false} for a room's typing topic.
+[[nodiscard]] std::string typing_payload(bool typing);
 
 // {"room":...} plus whichever of "before", "after" and "limit" are given.
 [[nodiscard]] std::string history_request(std::string_view room,
@@ -63,6 +76,11 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 // Reads the "members" array of a members reply. Throws Error
 // internal_error when it is missing or malformed.
 [[nodiscard]] std::vector<Member> members_from_json(const nlohmann::json& reply);
+
+// Reads a rooms reply: "rooms" (metadata objects with "member") and
+// "more" (absent means false). Throws Error internal_error when "rooms" is
+// missing or an entry is malformed.
+[[nodiscard]] RoomList room_list_from_json(const nlohmann::json& reply);
 
 // Reads a retained metadata payload. nullopt for an empty payload (a deleted
 // room) and for anything malformed; `why` then says what was wrong.
@@ -85,6 +103,36 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 // message with a malformed payload still counts as seen. nullopt when the
 // property is missing or not an integer.
 [[nodiscard]] std::optional<std::int64_t> stamped_seq(const UserProperties& properties);
+
+// One retained presence message, chat/v1/rooms/<id>/presence/<user>.
+struct PresenceUpdate {
+    std::string user;          // from the topic, which only the room manager may write
+    bool member = false;       // false: an empty payload, the user is no longer a member
+    std::string role;
+    bool online = false;
+    std::int64_t since = 0;
+};
+
+// Reads a presence message. `topic_user` is the last topic level. An
+// empty payload is a member that left. nullopt when the payload is not
+// {"user": topic_user, "role": string, "online": bool, "since": integer}
+// ("user" may be absent); `why` then says what was wrong.
+[[nodiscard]] std::optional<PresenceUpdate> parse_presence(std::string_view topic_user,
+                                                           std::string_view payload,
+                                                           std::string* why = nullptr);
+
+// A typing indicator as delivered: the typist from the broker's `sender`
+// property, never from the payload.
+struct TypingIndicator {
+    std::string sender;
+    bool typing = false;
+};
+
+// Reads a delivered typing message. nullopt when the payload is not
+// {"typing": bool} or the sender property is missing; `why` then says why.
+[[nodiscard]] std::optional<TypingIndicator> parse_typing(std::string_view payload,
+                                                          const UserProperties& properties,
+                                                          std::string* why = nullptr);
 
 // One entry of a history reply. `message` is empty when the archive marks
 // the entry malformed (or it lacks a field): its seq still counts as seen.
