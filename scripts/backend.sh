@@ -10,6 +10,13 @@
 #   MQCHAT_MQTT_PORT   MQTT TCP port                                   [1883]
 #   MQCHAT_WS_PORT     MQTT over WebSocket port                        [9001]
 #   MQCHAT_BIND        address the listeners bind to                   [0.0.0.0]
+#   MQCHAT_MQTTS_PORT  MQTT over TLS port; 0 turns it off              [8883]
+#   MQCHAT_WSS_PORT    MQTT over WebSocket over TLS port; 0 = off      [9443]
+#   MQCHAT_TLS_BIND    address the TLS listeners bind to        [MQCHAT_BIND]
+#   MQCHAT_TLS_CERT    server certificate (PEM, chain after it)  [generated]
+#   MQCHAT_TLS_KEY     its private key (PEM)                     [generated]
+#   MQCHAT_TLS_HOSTS   extra names for the generated certificate        [none]
+#                      (see scripts/tls-certs.sh)
 #   MQCHAT_MAX_QUEUED  messages the broker queues per offline session  [10000]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
@@ -28,6 +35,9 @@ data_dir=${MQCHAT_DATA_DIR:-$root/data}
 mqtt_port=${MQCHAT_MQTT_PORT:-1883}
 ws_port=${MQCHAT_WS_PORT:-9001}
 bind=${MQCHAT_BIND:-0.0.0.0}
+mqtts_port=${MQCHAT_MQTTS_PORT:-8883}
+wss_port=${MQCHAT_WSS_PORT:-9443}
+tls_bind=${MQCHAT_TLS_BIND:-$bind}
 max_queued=${MQCHAT_MAX_QUEUED:-10000}
 
 room_manager=$build_dir/service/mqchat-room-manager
@@ -45,12 +55,35 @@ mkdir -p "$data_dir/mosquitto" "$data_dir/plugin-state"
 data_dir=$(cd "$data_dir" && pwd)
 "$room_manager" --data-dir "$data_dir" --init-only
 
+# TLS: the configured certificate, or the local CA's (made on first start).
+# A listener with port 0 stays commented out in the configuration.
+mqtts_on=""
+wss_on=""
+[ "$mqtts_port" != 0 ] || mqtts_on="#@MQTTS@ "
+[ "$wss_port" != 0 ] || wss_on="#@WSS@ "
+tls_cert=""
+tls_key=""
+tls_ca=""
+if [ -z "$mqtts_on" ] || [ -z "$wss_on" ]; then
+    tls=$(bash "$root/scripts/tls-certs.sh" "$data_dir")
+    tls_cert=$(sed -n 's/^cert=//p' <<<"$tls")
+    tls_key=$(sed -n 's/^key=//p' <<<"$tls")
+    tls_ca=$(sed -n 's/^ca=//p' <<<"$tls")
+fi
+
 # Broker configuration, generated from the template on every start so the
 # ports and paths given above always win.
 conf=$data_dir/mosquitto/mosquitto.conf
 sed -e "s|@MQTT_PORT@|$mqtt_port|g" \
     -e "s|@WS_PORT@|$ws_port|g" \
     -e "s|@BIND@|$bind|g" \
+    -e "s|^#@MQTTS@ |$mqtts_on|" \
+    -e "s|^#@WSS@ |$wss_on|" \
+    -e "s|@MQTTS_PORT@|$mqtts_port|g" \
+    -e "s|@WSS_PORT@|$wss_port|g" \
+    -e "s|@TLS_BIND@|$tls_bind|g" \
+    -e "s|@TLS_CERT@|$tls_cert|g" \
+    -e "s|@TLS_KEY@|$tls_key|g" \
     -e "s|@PLUGIN_PATH@|$plugin|g" \
     -e "s|@DATA_DIR@|$data_dir|g" \
     -e "s|@RUN_USER@|$(id -un)|g" \
@@ -114,6 +147,16 @@ fi
 
 if [ -n "$broker_pid" ]; then
     echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+    tls_urls=""
+    [ -n "$mqtts_on" ] || tls_urls="mqtts://$tls_bind:$mqtts_port"
+    [ -n "$wss_on" ] || tls_urls="${tls_urls:+$tls_urls and }wss://$tls_bind:$wss_port"
+    if [ -n "$tls_urls" ]; then
+        echo "mqchat: TLS on $tls_urls"
+        if [ -n "$tls_ca" ]; then
+            echo "mqchat: clients trust it with the local CA $tls_ca" \
+                "(mqchat --cafile, MQCHAT_CAFILE, mosquitto_sub --cafile)"
+        fi
+    fi
 fi
 echo "mqchat: data in $data_dir; press Ctrl-C to stop"
 
