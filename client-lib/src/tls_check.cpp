@@ -172,6 +172,9 @@ TlsVerdict check_tls(const std::string& broker, const std::string& ca_file,
             SSL_set1_host(ssl.get(), address.host.c_str());
         }
 
+        // Writing to a socket the server closed raises SIGPIPE; Paho C sets
+        // it to SIG_IGN process-wide when it initialises its sockets, which
+        // happened before any failed Paho connect brought us here.
         ERR_clear_error();
         if (SSL_connect(ssl.get()) == 1) {
             SSL_shutdown(ssl.get());
