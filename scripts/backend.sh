@@ -10,6 +10,13 @@
 #   MQCHAT_MQTT_PORT   MQTT TCP port                                   [1883]
 #   MQCHAT_WS_PORT     MQTT over WebSocket port                        [9001]
 #   MQCHAT_BIND        address the listeners bind to                   [0.0.0.0]
+#   MQCHAT_MQTTS_PORT  MQTT over TLS port; 0 turns it off              [8883]
+#   MQCHAT_WSS_PORT    MQTT over WebSocket over TLS port; 0 = off      [9443]
+#   MQCHAT_TLS_BIND    address the TLS listeners bind to        [MQCHAT_BIND]
+#   MQCHAT_TLS_CERT    server certificate (PEM, chain after it)  [generated]
+#   MQCHAT_TLS_KEY     its private key (PEM)                     [generated]
+#   MQCHAT_TLS_HOSTS   extra names for the generated certificate        [none]
+#                      (see scripts/tls-certs.sh)
 #   MQCHAT_MAX_QUEUED  messages the broker queues per offline session  [10000]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
@@ -28,6 +35,9 @@ data_dir=${MQCHAT_DATA_DIR:-$root/data}
 mqtt_port=${MQCHAT_MQTT_PORT:-1883}
 ws_port=${MQCHAT_WS_PORT:-9001}
 bind=${MQCHAT_BIND:-0.0.0.0}
+mqtts_port=${MQCHAT_MQTTS_PORT:-8883}
+wss_port=${MQCHAT_WSS_PORT:-9443}
+tls_bind=${MQCHAT_TLS_BIND:-$bind}
 max_queued=${MQCHAT_MAX_QUEUED:-10000}
 
 room_manager=$build_dir/service/mqchat-room-manager
@@ -45,11 +55,25 @@ mkdir -p "$data_dir/mosquitto" "$data_dir/plugin-state"
 data_dir=$(cd "$data_dir" && pwd)
 "$room_manager" --data-dir "$data_dir" --init-only
 
+# TLS: the configured certificate, or the local CA's (made on first start).
+# A listener with port 0 stays commented out in the configuration.
+tls_cert=""
+tls_key=""
+tls_ca=""
+if [ "$mqtts_port" != 0 ] || [ "$wss_port" != 0 ]; then
+    tls=$(bash "$root/scripts/tls-certs.sh" "$data_dir")
+    tls_cert=$(sed -n 's/^cert=//p' <<<"$tls")
+    tls_key=$(sed -n 's/^key=//p' <<<"$tls")
+    tls_ca=$(sed -n 's/^ca=//p' <<<"$tls")
+fi
+
 # Broker configuration, generated from the template on every start so the
 # ports and paths given above always win.
 conf=$data_dir/mosquitto/mosquitto.conf
 MQCHAT_DATA_DIR=$data_dir MQCHAT_PLUGIN=$plugin MQCHAT_MQTT_PORT=$mqtt_port \
     MQCHAT_WS_PORT=$ws_port MQCHAT_BIND=$bind MQCHAT_MAX_QUEUED=$max_queued \
+    MQCHAT_MQTTS_PORT=$mqtts_port MQCHAT_WSS_PORT=$wss_port MQCHAT_TLS_BIND=$tls_bind \
+    MQCHAT_TLS_CERT=$tls_cert MQCHAT_TLS_KEY=$tls_key \
     bash "$root/scripts/broker-conf.sh" "$root/mosquitto/mosquitto.conf.in" "$conf"
 
 broker_pid=""
@@ -109,6 +133,16 @@ fi
 
 if [ -n "$broker_pid" ]; then
     echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+    tls_urls=""
+    [ "$mqtts_port" = 0 ] || tls_urls="mqtts://$tls_bind:$mqtts_port"
+    [ "$wss_port" = 0 ] || tls_urls="${tls_urls:+$tls_urls and }wss://$tls_bind:$wss_port"
+    if [ -n "$tls_urls" ]; then
+        echo "mqchat: TLS on $tls_urls"
+        if [ -n "$tls_ca" ]; then
+            echo "mqchat: clients trust it with the local CA $tls_ca" \
+                "(mqchat --cafile, MQCHAT_CAFILE, mosquitto_sub --cafile)"
+        fi
+    fi
 fi
 echo "mqchat: data in $data_dir; press Ctrl-C to stop"
 

@@ -139,6 +139,7 @@ start_mqchat() {
     port=$(free_port)
     setsid env "$@" MQCHAT_DATA_DIR="$dir/data" MQCHAT_MQTT_PORT="$port" \
         MQCHAT_WS_PORT="$(free_port)" MQCHAT_BIND=127.0.0.1 MQCHAT_BUILD_DIR="$build_dir" \
+        MQCHAT_MQTTS_PORT=0 MQCHAT_WSS_PORT=0 \
         MQCHAT_READY_FILE="$dir/ready" \
         bash "$root/scripts/backend.sh" >"$dir/backend.log" 2>&1 &
     local pid=$!

@@ -20,10 +20,15 @@ CommandLine::CommandLine(const GetEnv& env)
 {
     options_.broker = env("MQCHAT_BROKER").value_or("mqtt://127.0.0.1:1883");
     options_.user = env("MQCHAT_USER").value_or("");
+    options_.ca_file = env("MQCHAT_CAFILE").value_or("");
 
     app_.option_defaults()->always_capture_default();
     app_.add_option("--broker", options_.broker, "broker URL (env MQCHAT_BROKER)");
     app_.add_option("--user", options_.user, "account name (env MQCHAT_USER)");
+    app_.add_option("--cafile", options_.ca_file,
+                    "CA certificate (PEM) to trust for mqtts:// and wss:// brokers; "
+                    "default: the system's (env MQCHAT_CAFILE)")
+        ->check(CLI::ExistingFile);
     app_.add_flag("--json", options_.json, "machine-readable output, one JSON object a line");
     app_.require_subcommand(1);
 

@@ -43,6 +43,7 @@ enum class Command {
 struct CliOptions {
     std::string broker;              // --broker, env MQCHAT_BROKER, default mqtt://127.0.0.1:1883
     std::string user;                // --user, env MQCHAT_USER
+    std::string ca_file;             // --cafile, env MQCHAT_CAFILE: CA for TLS brokers
     bool json = false;               // --json
     Command command = Command::rooms;
     std::string room;                // create/join/leave/send/listen/chat

@@ -203,6 +203,7 @@ int Cli::run()
 
     mqchat::client::Options client_options;
     client_options.broker = options_.broker;
+    client_options.ca_file = options_.ca_file;
     client_options.user = options_.user;
     tokens_ = std::make_shared<mqchat::client::FileTokenStore>(
         mqchat::cli::state_path(options_.broker, options_.user, env_));

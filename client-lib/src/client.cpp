@@ -74,7 +74,8 @@ Client::Impl::~Impl()
 std::unique_ptr<Connection> Client::Impl::guest_connection()
 {
     std::string client_id = "guest:" + detail::random_hex(8);
-    auto connection = std::make_unique<Connection>(options_.broker, client_id, options_.logger);
+    auto connection = std::make_unique<Connection>(options_.broker, client_id, options_.logger,
+                                                   options_.ca_file);
 
     auto connect_options = mqtt::connect_options_builder()
                                .mqtt_version(MQTTVERSION_5)

@@ -29,8 +29,8 @@ constexpr auto link_poll = std::chrono::milliseconds(200);
 
 std::shared_ptr<Connection> Client::Impl::make_user_connection()
 {
-    auto connection =
-        std::make_shared<Connection>(options_.broker, options_.client_id, options_.logger);
+    auto connection = std::make_shared<Connection>(options_.broker, options_.client_id,
+                                                   options_.logger, options_.ca_file);
     connection->set_message_handler(
         [this](mqtt::const_message_ptr m) { on_paho_message(std::move(m)); });
 
@@ -90,6 +90,11 @@ void Client::Impl::connect()
     }
     if (attempts_ > seen && last_error_code_ == ErrorCode::not_authenticated) {
         throw Error(ErrorCode::not_authenticated, last_error_);
+    }
+    // Retrying goes on in the background (the certificate may be fixed on
+    // the server), but the caller learns at once that it is not the network.
+    if (attempts_ > seen && last_error_code_ == ErrorCode::tls_failed) {
+        throw Error(ErrorCode::tls_failed, last_error_ + "; still trying in the background");
     }
     std::string why = attempts_ > seen ? last_error_ : "no connection in time";
     throw Error(ErrorCode::connect_failed,

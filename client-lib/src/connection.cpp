@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include "tls_check.hpp"
+
 #include "mqchat/client/detail/wire.hpp"
 #include "mqchat/client/error.hpp"
 #include "mqchat/protocol.hpp"
@@ -22,9 +24,12 @@ constexpr int rc_bad_auth_method = 0x8C;
 
 }  // namespace
 
-Connection::Connection(const std::string& broker, const std::string& client_id, Logger log)
+Connection::Connection(const std::string& broker, const std::string& client_id, Logger log,
+                       std::string ca_file)
     : client_(broker, client_id, mqtt::create_options(MQTTVERSION_5)),
+      broker_(broker),
       client_id_(client_id),
+      ca_file_(std::move(ca_file)),
       log_(std::move(log))
 {
     // Replies are matched here; everything else goes to the owner's handler.
@@ -47,8 +52,23 @@ void Connection::set_message_handler(MessageHandler handler)
 void Connection::connect(const mqtt::connect_options& options, std::chrono::milliseconds timeout,
                          bool credentials_refusal_is_auth)
 {
+    const bool tls = is_tls_url(broker_);
     try {
-        auto token = client_.connect(options);
+        mqtt::connect_options effective = options;
+        if (tls) {
+            // Verify the chain (enable_server_cert_auth) and that the
+            // certificate names the host (verify); there is no way to turn
+            // either off. An empty trust store means the system's.
+            auto ssl = mqtt::ssl_options_builder()
+                           .enable_server_cert_auth(true)
+                           .verify(true)
+                           .finalize();
+            if (!ca_file_.empty()) {
+                ssl.set_trust_store(ca_file_);
+            }
+            effective.set_ssl(std::move(ssl));
+        }
+        auto token = client_.connect(effective);
         if (!token->wait_for(timeout)) {
             throw_timeout("connect");
         }
@@ -64,6 +84,14 @@ void Connection::connect(const mqtt::connect_options& options, std::chrono::mill
             throw Error(ErrorCode::not_authenticated,
                         "the broker refused the session token (expired or revoked?); "
                         "log in again");
+        }
+        if (tls && !refused) {
+            // Paho does not say why; a handshake of our own does.
+            auto verdict = check_tls(broker_, ca_file_, timeout);
+            if (verdict.kind == TlsVerdict::Kind::failed) {
+                log(LogLevel::warning, "tls failed client=" + client_id_ + ": " + verdict.why);
+                throw Error(ErrorCode::tls_failed, verdict.why);
+            }
         }
         throw Error(ErrorCode::connect_failed, e.what());
     }

@@ -26,7 +26,11 @@ public:
     // Runs on a Paho thread: it must not block.
     using MessageHandler = std::function<void(mqtt::const_message_ptr)>;
 
-    Connection(const std::string& broker, const std::string& client_id, Logger log);
+    // `ca_file`: for TLS brokers (ssl://, mqtts://, wss://), the PEM file of
+    // the CA certificates to trust; empty means the system's trust store.
+    // The server's certificate and host name are always checked.
+    Connection(const std::string& broker, const std::string& client_id, Logger log,
+               std::string ca_file = {});
     ~Connection();  // disconnects; never throws
 
     Connection(const Connection&) = delete;
@@ -37,9 +41,11 @@ public:
 
     void set_message_handler(MessageHandler handler);
 
-    // Connects. Errors: Error not_authenticated when the broker refuses the
+    // Connects (over TLS, verified, for a TLS broker URL; `options` need not
+    // say so). Errors: Error not_authenticated when the broker refuses the
     // credentials and `credentials_refusal_is_auth` is set, else
-    // connect_failed; timeout.
+    // connect_failed; tls_failed when the TLS handshake or the certificate
+    // check failed (the message says which); timeout.
     void connect(const mqtt::connect_options& options, std::chrono::milliseconds timeout,
                  bool credentials_refusal_is_auth);
 
@@ -95,7 +101,9 @@ private:
     void log(LogLevel level, const std::string& line) const;
 
     mqtt::async_client client_;
+    std::string broker_;
     std::string client_id_;
+    std::string ca_file_;
     Logger log_;
     std::string reply_topic_;
 

@@ -51,6 +51,21 @@ TEST(CommandLine, BrokerDefaultsToLocalhost)
     EXPECT_EQ(parse({"--user", "a", "login"}).broker, "mqtt://127.0.0.1:1883");
 }
 
+TEST(CommandLine, CaFileFromFlagOrEnvironment)
+{
+    EXPECT_EQ(parse({"--user", "a", "rooms"}).ca_file, "");
+    EXPECT_EQ(parse({"--user", "a", "rooms"}, {{"MQCHAT_CAFILE", "/x/ca.pem"}}).ca_file,
+              "/x/ca.pem");
+    // The flag wins, and must name a file that exists (this test's own source
+    // is one that surely does).
+    EXPECT_EQ(parse({"--cafile", __FILE__, "--user", "a", "rooms"},
+                    {{"MQCHAT_CAFILE", "/x/ca.pem"}})
+                  .ca_file,
+              __FILE__);
+    EXPECT_THROW(parse({"--cafile", "/no/such/ca.pem", "--user", "a", "rooms"}),
+                 CLI::ParseError);
+}
+
 TEST(CommandLine, SendTakesRoomAndText)
 {
     auto options = parse({"--user", "a", "send", "Book club", "hello there"});

@@ -7,12 +7,13 @@ namespace topic = mqchat::topic;
 
 TEST(ErrorCodes, RoundTripThroughTheirWireSpelling)
 {
-    for (int i = 0; i <= static_cast<int>(ErrorCode::owner_cannot_leave); ++i) {
+    for (int i = 0; i <= static_cast<int>(ErrorCode::tls_failed); ++i) {
         auto code = static_cast<ErrorCode>(i);
         auto text = mqchat::to_string(code);
         ASSERT_EQ(mqchat::error_code_from_string(text), code) << text;
     }
     EXPECT_EQ(mqchat::to_string(ErrorCode::wrong_password), "wrong_password");
+    EXPECT_EQ(mqchat::to_string(ErrorCode::tls_failed), "tls_failed");
     EXPECT_FALSE(mqchat::error_code_from_string("no_such_code").has_value());
 }
 

@@ -4,7 +4,9 @@
 #
 # Needs MQCHAT_SOURCE_DIR and MQCHAT_BUILD_DIR in the environment (ctest sets
 # them). After start_backend: $PORT, $MQCHAT_BROKER, $TEST_DIR, and a private
-# $MQCHAT_HOME for the CLI's saved logins.
+# $MQCHAT_HOME for the CLI's saved logins. The TLS listeners are on
+# $MQTTS_PORT and $WSS_PORT (0: off), with the generated local CA in
+# $TLS_CA; set TEST_TLS_CERT and TEST_TLS_KEY to serve a given certificate.
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -34,6 +36,9 @@ stop_group() {
 launch_backend() {
     setsid env MQCHAT_DATA_DIR="$TEST_DIR/data" MQCHAT_MQTT_PORT="$PORT" \
         MQCHAT_WS_PORT="$WS_PORT" MQCHAT_BIND=127.0.0.1 \
+        MQCHAT_MQTTS_PORT="$MQTTS_PORT" MQCHAT_WSS_PORT="$WSS_PORT" \
+        MQCHAT_TLS_BIND=127.0.0.1 \
+        MQCHAT_TLS_CERT="${TEST_TLS_CERT:-}" MQCHAT_TLS_KEY="${TEST_TLS_KEY:-}" \
         MQCHAT_READY_FILE="$TEST_DIR/ready" MQCHAT_COMPONENTS="$1" \
         MQCHAT_ARGON2_T="${MQCHAT_ARGON2_T:-1}" MQCHAT_ARGON2_M="${MQCHAT_ARGON2_M:-8192}" \
         bash "$MQCHAT_SOURCE_DIR/scripts/backend.sh" >>"$TEST_DIR/backend.log" 2>&1 &
@@ -105,6 +110,9 @@ prepare_test_dir() {
     TEST_DIR=$(mktemp -d /tmp/mqchat-shtest-XXXXXX)
     PORT=${PORT:-$(free_port)}
     WS_PORT=${WS_PORT:-$(free_port)}
+    MQTTS_PORT=${MQTTS_PORT:-$(free_port)}
+    WSS_PORT=${WSS_PORT:-$(free_port)}
+    TLS_CA=$TEST_DIR/data/tls/ca.pem
     export MQCHAT_BROKER="mqtt://127.0.0.1:$PORT"
     export MQCHAT_HOME="$TEST_DIR/home"
     trap cleanup_backend EXIT

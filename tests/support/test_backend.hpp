@@ -48,6 +48,8 @@ public:
         dir_ = pattern;
         mqtt_port_ = free_port();
         ws_port_ = free_port();
+        mqtts_port_ = free_port();
+        wss_port_ = free_port();
         start();
     }
 
@@ -63,6 +65,10 @@ public:
 
     std::string broker_url() const { return "mqtt://127.0.0.1:" + std::to_string(mqtt_port_); }
     int mqtt_port() const { return mqtt_port_; }
+    std::string mqtts_url() const { return "mqtts://127.0.0.1:" + std::to_string(mqtts_port_); }
+    std::string wss_url() const { return "wss://127.0.0.1:" + std::to_string(wss_port_); }
+    // The local CA the backend made on its first start; signs its TLS certificate.
+    std::string ca_file() const { return dir_ + "/data/tls/ca.pem"; }
     const std::string& dir() const { return dir_; }
 
     // Stops both processes; start() brings them back on the same ports and
@@ -112,6 +118,12 @@ public:
             ::setenv("MQCHAT_MQTT_PORT", std::to_string(mqtt_port_).c_str(), 1);
             ::setenv("MQCHAT_WS_PORT", std::to_string(ws_port_).c_str(), 1);
             ::setenv("MQCHAT_BIND", "127.0.0.1", 1);
+            ::setenv("MQCHAT_MQTTS_PORT", std::to_string(mqtts_port_).c_str(), 1);
+            ::setenv("MQCHAT_WSS_PORT", std::to_string(wss_port_).c_str(), 1);
+            ::setenv("MQCHAT_TLS_BIND", "127.0.0.1", 1);
+            // Always the generated certificate, whatever the caller's shell has.
+            ::unsetenv("MQCHAT_TLS_CERT");
+            ::unsetenv("MQCHAT_TLS_KEY");
             ::setenv("MQCHAT_BUILD_DIR", MQCHAT_BINARY_DIR, 1);
             ::setenv("MQCHAT_READY_FILE", ready.c_str(), 1);
             // Cheap hashing keeps the suite fast; production cost is tested
@@ -140,6 +152,8 @@ private:
     std::string dir_;
     int mqtt_port_ = 0;
     int ws_port_ = 0;
+    int mqtts_port_ = 0;
+    int wss_port_ = 0;
     pid_t pid_ = -1;
 };
 

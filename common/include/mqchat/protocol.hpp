@@ -201,6 +201,8 @@ enum class ErrorCode {
     banned,             // join: the owner banned this user from the room
     no_such_user,       // ban/kick: no account by that name
     owner_cannot_leave, // leave/kick/ban: the owner stays; delete the room instead
+    // Client-side, added with the TLS listeners (never sent by the service).
+    tls_failed,         // TLS handshake or server certificate check failed
 };
 
 std::string_view to_string(ErrorCode code);

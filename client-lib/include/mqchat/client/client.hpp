@@ -18,8 +18,16 @@
 namespace mqchat::client {
 
 struct Options {
-    // Broker URI as Paho takes it: mqtt://host:port, tcp://, ssl://, ws://.
+    // Broker URI as Paho takes it: mqtt://host:port (or tcp://), ws://, and
+    // over TLS mqtts://host:port (or ssl://) and wss://host:port.
     std::string broker = "mqtt://127.0.0.1:1883";
+
+    // TLS brokers only: the PEM file of the CA certificate(s) to trust, such
+    // as the local CA the backend makes (data/tls/ca.pem); empty means the
+    // system's trust store. The server's certificate chain and that it
+    // names the URL's host (DNS name or IP address) are always checked;
+    // there is no switch to skip that. A failed check is Error tls_failed.
+    std::string ca_file;
 
     // The account name. Required for everything.
     std::string user;
@@ -66,7 +74,10 @@ struct Options {
 //
 // Errors: every blocking call throws Error (see error.hpp) and nothing else
 // except std::bad_alloc and the TokenStore's std::runtime_error. Errors
-// "of any request" are timeout, not_authenticated and connect_failed.
+// "of any request" are timeout, not_authenticated and connect_failed, and
+// for a TLS broker (Options::ca_file) also tls_failed: the handshake or the
+// check of the server's certificate failed (the message says why: an
+// unknown CA, a certificate for another host, not a TLS port).
 //
 // Thread safety: all members may be called from several threads at once,
 // including from inside the callbacks. The destructor must not run on the
@@ -114,7 +125,9 @@ public:
     // Errors: not_authenticated (no token, or the broker refused it: expired
     // or revoked; the client stops trying), connect_failed (the broker could
     // not be reached; the client keeps trying in the background, so rooms
-    // entered and messages queued meanwhile go through once it is back).
+    // entered and messages queued meanwhile go through once it is back),
+    // tls_failed (TLS broker whose certificate did not verify; it also keeps
+    // trying, with the same checks).
     void connect();
 
     // Whether the user connection is up (and restored) right now.

@@ -10,7 +10,8 @@ namespace mqchat::client {
 
 // Thrown by every blocking call of the library. code() is one of the stable
 // codes of docs/protocol.md: either what the room manager replied, or one the
-// library produces itself (timeout, connect_failed, not_admitted, not_joined).
+// library produces itself (timeout, connect_failed, not_admitted, not_joined,
+// tls_failed).
 // what() reads "<code>: <message>", e.g. "wrong_password: wrong room password".
 class Error : public std::runtime_error {
 public:
