@@ -64,9 +64,11 @@ rows = {r["user"]: r for r in map(json.loads, sys.stdin)}
 print(rows[sys.argv[1]]["online"])' "$1"
 }
 
-# Starts a bob device in the background; sets DEVICE_PID.
+# Starts a bob device in the background; sets DEVICE_PID. Not under
+# timeout(1): kill -9 must hit the client itself (--timeout bounds it, and
+# the exit trap kills what is left).
 start_device() {
-    timeout 120 "$cli" --user bob listen Club --history 0 --timeout 110 \
+    "$cli" --user bob listen Club --history 0 --timeout 110 \
         >/dev/null 2>"$TEST_DIR/bob-$1.err" &
     DEVICE_PID=$!
 }
@@ -121,7 +123,7 @@ for line in open(sys.argv[1]):
 print(state)
 EOF
 }
-timeout 60 "$cli" --user bob typing Club --for 50 >/dev/null 2>"$TEST_DIR/typist.err" &
+"$cli" --user bob typing Club --for 50 >/dev/null 2>"$TEST_DIR/typist.err" &
 typist=$!
 for _ in $(seq 1 100); do
     [ "$(typing_state)" = typing ] && break
