@@ -10,8 +10,11 @@
 #   MQCHAT_MQTT_PORT   MQTT TCP port                                   [1883]
 #   MQCHAT_WS_PORT     MQTT over WebSocket port                        [9001]
 #   MQCHAT_BIND        address the listeners bind to                   [0.0.0.0]
+#   MQCHAT_MAX_QUEUED  messages the broker queues per offline session  [10000]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
+#   MQCHAT_COMPONENTS  what to run: "broker", "manager" or both        [broker manager]
+#                      (tests stop and start the two on their own)
 #   MQCHAT_PLUGIN      the broker plugin [$MQCHAT_BUILD_DIR/mosquitto/mqchat_plugin.so]
 #   MQCHAT_MOSQUITTO   the broker command          [mosquitto, from the PATH]
 # scripts/test-sanitized.sh sets the last two: a sanitized plugin, and a
@@ -25,6 +28,7 @@ data_dir=${MQCHAT_DATA_DIR:-$root/data}
 mqtt_port=${MQCHAT_MQTT_PORT:-1883}
 ws_port=${MQCHAT_WS_PORT:-9001}
 bind=${MQCHAT_BIND:-0.0.0.0}
+max_queued=${MQCHAT_MAX_QUEUED:-10000}
 
 room_manager=$build_dir/service/mqchat-room-manager
 plugin=${MQCHAT_PLUGIN:-$build_dir/mosquitto/mqchat_plugin.so}
@@ -50,23 +54,39 @@ sed -e "s|@MQTT_PORT@|$mqtt_port|g" \
     -e "s|@PLUGIN_PATH@|$plugin|g" \
     -e "s|@DATA_DIR@|$data_dir|g" \
     -e "s|@RUN_USER@|$(id -un)|g" \
+    -e "s|@MAX_QUEUED@|$max_queued|g" \
     "$root/mosquitto/mosquitto.conf.in" > "$conf"
 
 broker_pid=""
 manager_pid=""
 stop() {
-    trap - INT TERM EXIT
+    # Once stopping, finish: a second INT or TERM (Ctrl-C twice, or the test
+    # helper signalling both this script and its process group) must not end
+    # this script half-way, which left the broker and the room manager to be
+    # SIGKILLed before they had shut down.
+    trap '' INT TERM
+    trap - EXIT
     [ -n "$manager_pid" ] && kill -TERM "$manager_pid" 2>/dev/null || true
     [ -n "$manager_pid" ] && wait "$manager_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && kill -TERM "$broker_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && wait "$broker_pid" 2>/dev/null || true
     echo "mqchat: stopped"
 }
-trap 'stop; exit 0' INT TERM
+# Ctrl-C reaches the whole process group, so the broker and the room manager
+# may end before this script's trap runs: remember the signal and let the
+# code after `wait -n` tell a requested stop from a crash.
+stop_requested=""
+trap 'stop_requested=1' INT TERM
 trap stop EXIT
 
-"$mosquitto_bin" -c "$conf" &
-broker_pid=$!
+components=${MQCHAT_COMPONENTS:-broker manager}
+pids=()
+
+if [[ " $components " == *" broker "* ]]; then
+    "$mosquitto_bin" -c "$conf" &
+    broker_pid=$!
+    pids+=("$broker_pid")
+fi
 
 # Wait (bounded) for the broker to accept connections before starting the
 # room manager, so its first connect does not race the listener.
@@ -74,25 +94,36 @@ for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$mqtt_port") 2>/dev/null; then
         break
     fi
-    if ! kill -0 "$broker_pid" 2>/dev/null; then
+    if [ -n "$broker_pid" ] && ! kill -0 "$broker_pid" 2>/dev/null; then
         echo "mqchat: the broker did not start; see the lines above" >&2
         exit 1
     fi
     sleep 0.1
 done
 
-ready_args=()
-if [ -n "${MQCHAT_READY_FILE:-}" ]; then
-    ready_args=(--ready-file "$MQCHAT_READY_FILE")
+if [[ " $components " == *" manager "* ]]; then
+    ready_args=()
+    if [ -n "${MQCHAT_READY_FILE:-}" ]; then
+        ready_args=(--ready-file "$MQCHAT_READY_FILE")
+    fi
+    "$room_manager" --data-dir "$data_dir" --broker "tcp://127.0.0.1:$mqtt_port" \
+        "${ready_args[@]}" &
+    manager_pid=$!
+    pids+=("$manager_pid")
 fi
-"$room_manager" --data-dir "$data_dir" --broker "tcp://127.0.0.1:$mqtt_port" \
-    "${ready_args[@]}" &
-manager_pid=$!
 
-echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+if [ -n "$broker_pid" ]; then
+    echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+fi
 echo "mqchat: data in $data_dir; press Ctrl-C to stop"
 
-# Stop everything as soon as either process ends on its own.
-wait -n "$broker_pid" "$manager_pid" || true
-echo "mqchat: a backend process exited; stopping the other" >&2
+# Stop everything as soon as any process ends on its own.
+# Neither process exits with status 0 unless it was told to stop.
+status=0
+wait -n "${pids[@]}" || status=$?
+if [ -n "$stop_requested" ] || [ "$status" -eq 0 ]; then
+    stop
+    exit 0
+fi
+echo "mqchat: a backend process exited; stopping the rest" >&2
 exit 1

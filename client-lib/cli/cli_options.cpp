@@ -51,14 +51,30 @@ CommandLine::CommandLine(const GetEnv& env)
     CLI::App* send = with_room(command("send", "send one message", Command::send));
     send->add_option("TEXT", options_.text, "message text")->required();
 
-    CLI::App* listen = with_room(command("listen", "print a room's messages", Command::listen));
-    listen->add_option("--count", options_.count, "exit after N messages")
+    // listen and chat show recent history first, then live messages.
+    auto with_history = [this](CLI::App* sub) {
+        sub->add_option("--history", options_.history,
+                        "show the last N messages first (0 = none, at most 500)")
+            ->check(CLI::Range(0, 500));
+        return sub;
+    };
+    CLI::App* listen = with_history(
+        with_room(command("listen", "print a room's messages", Command::listen)));
+    listen->add_option("--count", options_.count,
+                       "exit after N messages (history ones count too)")
         ->check(CLI::PositiveNumber);
     listen->add_option("--timeout", options_.timeout, "exit after SECONDS")
         ->check(CLI::NonNegativeNumber);
 
-    with_room(command("chat", "interactive: stdin lines are sent, messages printed",
-                      Command::chat));
+    with_history(with_room(command(
+        "chat", "interactive: stdin lines are sent, messages printed", Command::chat)));
+
+    CLI::App* history = with_room(
+        command("history", "print a room's archived messages, oldest first", Command::history));
+    history->add_option("--limit", options_.limit, "how many messages (default 50)")
+        ->check(CLI::PositiveNumber);
+    history->add_option("--before", options_.before, "only messages with a seq below SEQ")
+        ->check(CLI::PositiveNumber);
 
     // Room administration; all but `members` are for the owner.
     with_room(command("members", "list a room's members", Command::members));

@@ -2,6 +2,7 @@
 // lives. Kept apart from main.cpp so tests can check parsing without a broker.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ enum class Command {
     unban,
     passwd,
     delete_room,
+    history,
 };
 
 struct CliOptions {
@@ -46,6 +48,9 @@ struct CliOptions {
     bool revoke = false;             // passwd --revoke
     std::optional<int> count;        // listen --count
     std::optional<double> timeout;   // listen --timeout, seconds
+    int history = 50;                // listen/chat --history: shown first; 0 = none
+    int limit = 50;                  // history --limit
+    std::optional<std::int64_t> before;  // history --before SEQ
 };
 
 // Builds the CLI11 description of the command line. parse() fills options();

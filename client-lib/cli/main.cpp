@@ -10,6 +10,8 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "cli_options.hpp"
 #include "mqchat/client/client.hpp"
@@ -63,6 +65,7 @@ private:
     void announce_listening();
     int listen();
     int chat();
+    int history();
 
     mqchat::cli::CliOptions options_;
     mqchat::cli::GetEnv env_;
@@ -155,6 +158,7 @@ int Cli::run()
     tokens_ = std::make_shared<mqchat::client::FileTokenStore>(
         mqchat::cli::state_path(options_.broker, options_.user, env_));
     client_options.tokens = tokens_;
+    client_options.history_on_enter = options_.history;
     if (env_("MQCHAT_DEBUG")) {
         client_options.logger = [](mqchat::client::LogLevel, std::string_view line) {
             std::cerr << "mqchat: debug: " << line << "\n";
@@ -238,6 +242,8 @@ int Cli::run()
     case Command::unban: {
         ensure_session();
         const char* done = "unbanned";
+        nlohmann::json result = {{"room", options_.room}, {"user", options_.target}};
+        std::string note;
         if (options_.command == Command::kick) {
             client_->kick(options_.room, options_.target);
             done = "kicked";
@@ -245,11 +251,13 @@ int Cli::run()
             client_->ban(options_.room, options_.target);
             done = "banned";
         } else {
-            client_->unban(options_.room, options_.target);
+            const bool was_banned = client_->unban(options_.room, options_.target);
+            result["was_banned"] = was_banned;
+            note = was_banned ? "" : " (was not banned)";
         }
-        print_done({{"room", options_.room}, {"user", options_.target}, {done, true}},
-                   std::string(done) + " " + options_.target + " from room \"" +
-                       options_.room + "\"");
+        result[done] = true;
+        print_done(result, std::string(done) + " " + options_.target + " from room \"" +
+                               options_.room + "\"" + note);
         return 0;
     }
     case Command::passwd: {
@@ -273,6 +281,8 @@ int Cli::run()
         return listen();
     case Command::chat:
         return chat();
+    case Command::history:
+        return history();
     }
     return 0;
 }
@@ -325,15 +335,38 @@ int Cli::listen()
         arrived.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(200)));
     }
     lock.unlock();
-    client_->disconnect();
+
+    // Closing the client runs the callbacks still queued while the state
+    // they use (on this stack) still exists.
+    client_.reset();
     return 0;
 }
 
-// Sends stdin lines, prints arriving messages, until EOF or Ctrl-C.
+// Sends stdin lines, prints arriving messages, until EOF or Ctrl-C. Lines
+// typed while the connection is down are queued and go out once it is back;
+// each failure is printed. At EOF it waits for the queued lines' outcomes.
 int Cli::chat()
 {
     require_join_token();
     ensure_session();
+
+    // Outcomes of queued lines; a refusal ends the chat.
+    std::mutex mutex;
+    std::condition_variable settled;
+    int waiting = 0;
+    bool refused = false;
+    client_->on_send_result([&](const mqchat::client::SendResult& result) {
+        if (!result.delivered()) {
+            std::lock_guard out_lock(out_mutex_);
+            std::cerr << mqchat::cli::error_line(std::string(to_string(result.code)),
+                                                 result.message)
+                      << std::endl;
+        }
+        std::lock_guard lock(mutex);
+        --waiting;
+        refused = refused || result.code == ErrorCode::not_admitted;
+        settled.notify_all();
+    });
     client_->on_message([this](const mqchat::client::Message& m) { print_message(m); });
     client_->enter_room(options_.room);
     announce_listening();
@@ -344,18 +377,59 @@ int Cli::chat()
             continue;
         }
         try {
-            client_->send(options_.room, line);
+            std::lock_guard lock(mutex);
+            if (refused) {
+                break;
+            }
+            client_->send_async(options_.room, line);
+            ++waiting;
         } catch (const Error& e) {
-            // A refused line is reported; the conversation goes on.
+            // A line that cannot even be queued is reported; the chat goes on.
             std::lock_guard lock(out_mutex_);
             std::cerr << mqchat::cli::error_line(std::string(to_string(e.code())), e.message())
                       << std::endl;
-            if (e.code() == ErrorCode::not_admitted) {
-                return exit_failure;
-            }
         }
     }
-    client_->disconnect();
+
+    // Every queued line is settled (or reported as failed) before exiting.
+    {
+        std::unique_lock lock(mutex);
+        while (waiting > 0 && !interrupted) {
+            settled.wait_for(lock, std::chrono::milliseconds(200));
+        }
+    }
+
+    // As in listen(): the callbacks use this stack; let them finish first.
+    client_.reset();
+    std::lock_guard lock(mutex);
+    return refused ? exit_failure : 0;
+}
+
+// Prints up to --limit archived messages before --before, oldest first,
+// paging back as far as needed.
+int Cli::history()
+{
+    ensure_session();
+
+    // Newest page first; each further page is older.
+    std::vector<std::vector<mqchat::client::Message>> pages;
+    std::optional<std::int64_t> before = options_.before;
+    int left = options_.limit;
+    while (left > 0) {
+        auto page = client_->history(options_.room, before, std::min(left, 500));
+        left -= static_cast<int>(page.messages.size());
+        pages.push_back(std::move(page.messages));
+        if (!page.more || page.oldest_seq <= 1) {
+            break;
+        }
+        before = page.oldest_seq;
+    }
+
+    for (auto page = pages.rbegin(); page != pages.rend(); ++page) {
+        for (const auto& message : *page) {
+            print_message(message);
+        }
+    }
     return 0;
 }
 

@@ -1,5 +1,5 @@
 // A short mqchat session: log in, join a room, say hello, and print what
-// the room says for a few seconds.
+// the room says for a few seconds: its recent history first, then live.
 //
 //   MQCHAT_USER=alice MQCHAT_PASSWORD=... MQCHAT_ROOM_PASSWORD=... mqchat-example "Book club"
 //
@@ -41,15 +41,22 @@ int main(int argc, char** argv)
 
         // Print every message that arrives (on the library's dispatch thread).
         client.on_message([](const mqchat::client::Message& message) {
-            std::cout << message.sender << (message.mine ? " (you)" : "") << ": "
-                      << message.text << std::endl;
+            std::cout << "#" << message.seq << " " << message.sender
+                      << (message.mine ? " (you)" : "") << ": " << message.text << std::endl;
         });
 
-        // Enter the room: from now on its messages reach the handler.
+        // Hear how queued sends end; they are queued even while offline.
+        client.on_send_result([](const mqchat::client::SendResult& result) {
+            if (!result.delivered()) {
+                std::cerr << "not sent: " << result.message << std::endl;
+            }
+        });
+
+        // Enter the room: the last 50 messages come first, then live ones.
         client.enter_room(room);
 
-        // Say hello; this returns once the broker has accepted the message.
-        client.send(room, "hello from the mqchat example");
+        // Say hello without waiting; the outcome reaches on_send_result.
+        client.send_async(room, "hello from the mqchat example");
 
         // Listen for a few seconds, then leave quietly (still a member).
         std::this_thread::sleep_for(std::chrono::seconds(5));

@@ -1,13 +1,9 @@
 #include "mqchat/client/client.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <map>
-#include <set>
 #include <thread>
 
+#include "client_impl.hpp"
 #include "connection.hpp"
 #include "mqchat/client/detail/wire.hpp"
 #include "mqchat/names.hpp"
@@ -17,97 +13,6 @@ namespace mqchat::client {
 
 using detail::Connection;
 using nlohmann::json;
-
-namespace {
-
-constexpr std::string_view meta_prefix = "chat/v1/rooms/";
-constexpr std::string_view meta_suffix = "/meta";
-
-bool is_meta_topic(std::string_view name)
-{
-    return name.size() > meta_prefix.size() + meta_suffix.size() &&
-           name.starts_with(meta_prefix) && name.ends_with(meta_suffix);
-}
-
-detail::UserProperties user_properties(const mqtt::properties& props)
-{
-    detail::UserProperties out;
-    std::size_t count = props.count(mqtt::property::USER_PROPERTY);
-    for (std::size_t i = 0; i < count; ++i) {
-        auto [name, value] =
-            mqtt::get<mqtt::string_pair>(props, mqtt::property::USER_PROPERTY, i);
-        out.emplace_back(std::move(name), std::move(value));
-    }
-    return out;
-}
-
-}  // namespace
-
-class Client::Impl {
-public:
-    explicit Impl(Options options);
-    ~Impl();
-
-    void register_account(const std::string& password);
-    std::string login(const std::string& password);
-    void connect();
-    bool is_connected() const;
-    RoomInfo create_or_join(std::string_view op, const std::string& name,
-                            const std::string& password);
-    void leave_room(const std::string& name);
-    nlohmann::json admin_request(std::string_view op, const std::string& payload);
-    void forget_room(const std::string& name);
-    std::vector<RoomInfo> list_rooms(std::chrono::milliseconds settle);
-    void enter_room(const std::string& room_name);
-    std::string send(const std::string& room_name, const std::string& text);
-    void on_message(std::function<void(const Message&)> handler);
-    void disconnect();
-
-    Options options_;
-
-private:
-    struct EnteredRoom {
-        std::string name;
-        std::string id;
-    };
-
-    std::unique_ptr<Connection> guest_connection();
-    std::shared_ptr<Connection> user_connection();  // connects if needed
-    JoinToken stored_join_token(const std::string& room_name) const;
-    void present(Connection& connection, const JoinToken& token);
-    void on_paho_message(mqtt::const_message_ptr message);
-    void deliver(const mqtt::const_message_ptr& message);
-    void resync_after_reconnect();
-    void post(std::function<void()> task);
-    void run_dispatch();
-    void log(LogLevel level, const std::string& line) const;
-
-    // The user connection; created by connect(), guarded by connect_mutex_.
-    mutable std::mutex connect_mutex_;
-    std::shared_ptr<Connection> user_;
-    std::atomic<int> connects_{0};
-
-    // Rooms entered (by message topic) and room ids presented on the
-    // current connection.
-    mutable std::mutex rooms_mutex_;
-    std::map<std::string, EnteredRoom> entered_;
-    std::set<std::string> presented_;
-
-    // list_rooms collects retained metadata here while it is running.
-    std::mutex list_mutex_;
-    std::mutex meta_mutex_;
-    bool collecting_meta_ = false;
-    std::map<std::string, RoomInfo> meta_;
-
-    // The dispatch thread and its queue.
-    std::mutex queue_mutex_;
-    std::condition_variable queue_cv_;
-    std::deque<std::function<void()>> queue_;
-    bool stopping_ = false;
-    std::function<void(const Message&)> handler_;  // dispatch thread reads it
-    detail::MessageDeduper deduper_;               // dispatch thread only
-    std::thread dispatcher_;
-};
 
 // ---------------------------------------------------------------------------
 // Construction
@@ -124,12 +29,34 @@ Client::Impl::Impl(Options options) : options_(std::move(options))
     if (options_.client_id.empty()) {
         options_.client_id = options_.user + ":" + detail::random_hex(8);
     }
+    options_.history_on_enter =
+        std::clamp(options_.history_on_enter, 0, static_cast<int>(limits::max_history_page));
     dispatcher_ = std::thread([this] { run_dispatch(); });
+    link_ = std::thread([this] { run_link(); });
 }
 
 Client::Impl::~Impl()
 {
+    // Step 1: no more network; the link thread ends.
     disconnect();
+    {
+        std::lock_guard lock(link_mutex_);
+        stopping_link_ = true;
+    }
+    link_cv_.notify_all();
+    link_.join();
+
+    // Step 2: every send still queued is reported, so none goes missing.
+    std::deque<QueuedSend> left;
+    {
+        std::lock_guard lock(link_mutex_);
+        left.swap(sends_);
+    }
+    for (const auto& send : left) {
+        report_send(send, ErrorCode::connect_failed, "the client closed before it was sent");
+    }
+
+    // Step 3: the dispatch thread runs what is queued, then ends.
     {
         std::lock_guard lock(queue_mutex_);
         stopping_ = true;
@@ -185,90 +112,11 @@ std::string Client::Impl::login(const std::string& password)
     options_.tokens->set_session(session);
     log(LogLevel::info, "logged in user=" + options_.user);
 
-    // Step 2: drop any connection made with an older token, connect as the user.
+    // Step 2: drop any connection made with an older token, connect as the
+    // user; entered rooms are entered again on the new connection.
     disconnect();
     connect();
     return session;
-}
-
-void Client::Impl::connect()
-{
-    std::lock_guard lock(connect_mutex_);
-    if (user_ && user_->is_connected()) {
-        return;
-    }
-    auto session = options_.tokens->session();
-    if (!session) {
-        throw Error(ErrorCode::not_authenticated, "not logged in");
-    }
-
-    // A fresh Paho client each time keeps no state from an earlier session.
-    user_.reset();
-    auto connection =
-        std::make_unique<Connection>(options_.broker, options_.client_id, options_.logger);
-    connection->set_message_handler(
-        [this](mqtt::const_message_ptr m) { on_paho_message(std::move(m)); });
-
-    // After an automatic reconnect the broker has forgotten our clean-start
-    // session: re-present and resubscribe, off Paho's thread.
-    connects_ = 0;
-    connection->paho().set_connected_handler([this](const std::string&) {
-        if (connects_++ > 0) {
-            log(LogLevel::info, "reconnected client=" + options_.client_id);
-            post([this] { resync_after_reconnect(); });
-        }
-    });
-    connection->paho().set_connection_lost_handler([this](const std::string&) {
-        log(LogLevel::warning, "connection lost client=" + options_.client_id);
-    });
-
-    auto connect_options = mqtt::connect_options_builder()
-                               .mqtt_version(MQTTVERSION_5)
-                               .clean_start(true)
-                               .user_name(options_.user)
-                               .password(*session)
-                               .keep_alive_interval(std::chrono::seconds(30))
-                               .connect_timeout(options_.request_timeout)
-                               .automatic_reconnect(std::chrono::seconds(1),
-                                                    std::chrono::seconds(30))
-                               .finalize();
-    connection->connect(connect_options, options_.request_timeout, true);
-    connection->set_reply_topic(topic::user_inbox(options_.user, detail::random_hex(8)),
-                                options_.request_timeout);
-    {
-        std::lock_guard rooms_lock(rooms_mutex_);
-        presented_.clear();
-    }
-    user_ = std::move(connection);
-}
-
-bool Client::Impl::is_connected() const
-{
-    std::lock_guard lock(connect_mutex_);
-    return user_ && user_->is_connected();
-}
-
-std::shared_ptr<Connection> Client::Impl::user_connection()
-{
-    connect();
-    std::lock_guard lock(connect_mutex_);
-    if (!user_) {
-        throw Error(ErrorCode::connect_failed, "disconnected while connecting");
-    }
-    return user_;
-}
-
-void Client::Impl::disconnect()
-{
-    std::shared_ptr<Connection> old;
-    {
-        std::lock_guard lock(connect_mutex_);
-        old = std::move(user_);
-    }
-    // Destroying the connection disconnects it, outside our locks.
-    old.reset();
-    std::lock_guard rooms_lock(rooms_mutex_);
-    presented_.clear();
 }
 
 // ---------------------------------------------------------------------------
@@ -278,8 +126,8 @@ void Client::Impl::disconnect()
 RoomInfo Client::Impl::create_or_join(std::string_view op, const std::string& name,
                                       const std::string& password)
 {
-    json reply = user_connection()->request(op, detail::room_request(name, password),
-                                           options_.request_timeout);
+    json reply = online_connection()->request(op, detail::room_request(name, password),
+                                              options_.request_timeout);
     if (!reply.contains("room") || !reply.contains("token") || !reply["token"].is_string()) {
         throw Error(ErrorCode::internal_error, "reply without room or token");
     }
@@ -298,14 +146,14 @@ RoomInfo Client::Impl::create_or_join(std::string_view op, const std::string& na
 
 void Client::Impl::leave_room(const std::string& name)
 {
-    user_connection()->request(op::leave, detail::room_only_request(name),
-                              options_.request_timeout);
+    online_connection()->request(op::leave, detail::room_only_request(name),
+                                 options_.request_timeout);
     forget_room(name);
 }
 
 json Client::Impl::admin_request(std::string_view op, const std::string& payload)
 {
-    return user_connection()->request(op, payload, options_.request_timeout);
+    return online_connection()->request(op, payload, options_.request_timeout);
 }
 
 // The broker already stopped deliveries; tidy up our side.
@@ -323,15 +171,19 @@ void Client::Impl::forget_room(const std::string& name)
         was_entered = entered_.erase(messages) > 0;
         presented_.erase(token->room_id);
     }
-    if (was_entered) {
-        user_connection()->unsubscribe(messages, options_.request_timeout);
+    if (!was_entered) {
+        return;
+    }
+    post([this, id = token->room_id] { room_left(id); });
+    if (auto connection = ready_connection()) {
+        connection->unsubscribe(messages, options_.request_timeout);
     }
 }
 
 std::vector<RoomInfo> Client::Impl::list_rooms(std::chrono::milliseconds settle)
 {
     std::lock_guard list_lock(list_mutex_);
-    auto connection = user_connection();
+    auto connection = online_connection();
     {
         std::lock_guard lock(meta_mutex_);
         meta_.clear();
@@ -383,26 +235,94 @@ void Client::Impl::present(Connection& connection, const JoinToken& token)
     presented_.insert(token.room_id);
 }
 
+void Client::Impl::present_if_needed(Connection& connection, const JoinToken& token)
+{
+    bool presented = false;
+    {
+        std::lock_guard lock(rooms_mutex_);
+        presented = presented_.count(token.room_id) > 0;
+    }
+    if (!presented) {
+        present(connection, token);
+    }
+}
+
 void Client::Impl::enter_room(const std::string& room_name)
 {
     JoinToken token = stored_join_token(room_name);
-    auto connection = user_connection();
-    present(*connection, token);
 
-    // Register before subscribing so the first message finds its room.
+    // Remember it first: the link thread enters every remembered room after
+    // each (re)connect, and the first message must find its room.
     std::string messages = topic::room_messages(token.room_id);
+    bool is_new = false;
     {
         std::lock_guard lock(rooms_mutex_);
-        entered_[messages] = {room_name, token.room_id};
+        is_new = entered_.insert_or_assign(messages, EnteredRoom{room_name, token.room_id}).second;
     }
+
+    // Reconnecting: the link thread enters it once the connection is up.
+    auto connection = ready_connection();
+    if (!connection && is_connecting()) {
+        log(LogLevel::info, "will enter room=" + token.room_id + " once connected");
+        return;
+    }
+
+    // Not connected at all: connecting enters every remembered room.
+    if (!connection) {
+        connect();
+        if (!entered_by_topic(messages)) {
+            throw Error(ErrorCode::not_admitted, "the broker refused the room");
+        }
+        return;
+    }
+
+    // Online: enter now, so a refusal reaches the caller.
     try {
+        present(*connection, token);
         connection->subscribe(messages, options_.request_timeout);
-    } catch (...) {
-        std::lock_guard lock(rooms_mutex_);
-        entered_.erase(messages);
-        throw;
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::not_admitted) {
+            // Refused: the room is not ours to remember.
+            {
+                std::lock_guard lock(rooms_mutex_);
+                entered_.erase(messages);
+            }
+            if (!is_new) {
+                post([this, id = token.room_id] { room_left(id); });
+            }
+            throw;
+        }
+        if (e.code() != ErrorCode::connect_failed) {
+            throw;  // a timeout; the room stays remembered for the next reconnect
+        }
+        // The connection dropped meanwhile; the reconnect enters the room.
+        log(LogLevel::warning, "enter room=" + token.room_id + " deferred: " + e.message());
+        return;
     }
+    post([this, id = token.room_id] { room_subscribed(id); });
     log(LogLevel::info, "entered room=" + token.room_id);
+}
+
+HistoryPage Client::Impl::history(const std::string& room_name,
+                                  std::optional<std::int64_t> before_seq, int limit)
+{
+    json reply = online_connection()->request(
+        op::history, detail::history_request(room_name, before_seq, std::nullopt, limit),
+        options_.request_timeout);
+    detail::HistoryBatch batch = detail::history_from_json(reply, room_name, options_.user);
+
+    HistoryPage page;
+    page.more = batch.more;
+    page.last_seq = batch.last_seq;
+    if (!batch.entries.empty()) {
+        page.oldest_seq = batch.entries.front().seq;
+    }
+    for (auto& entry : batch.entries) {
+        if (entry.message) {
+            page.messages.push_back(std::move(*entry.message));
+        }
+    }
+    return page;
 }
 
 std::string Client::Impl::send(const std::string& room_name, const std::string& text)
@@ -411,149 +331,30 @@ std::string Client::Impl::send(const std::string& room_name, const std::string& 
         throw Error(ErrorCode::bad_request, "text must be valid UTF-8 of at most 8 KiB");
     }
     JoinToken token = stored_join_token(room_name);
-    auto connection = user_connection();
-
-    bool presented = false;
-    {
-        std::lock_guard lock(rooms_mutex_);
-        presented = presented_.count(token.room_id) > 0;
-    }
-    if (!presented) {
-        present(*connection, token);
-    }
+    auto connection = online_connection();
+    present_if_needed(*connection, token);
 
     std::string id = detail::random_hex(16);
     connection->publish(topic::room_messages(token.room_id), detail::message_payload(id, text),
-                       options_.request_timeout);
+                        options_.request_timeout);
     return id;
 }
 
-// ---------------------------------------------------------------------------
-// Incoming messages and the dispatch thread
-// ---------------------------------------------------------------------------
-
-void Client::Impl::on_message(std::function<void(const Message&)> handler)
+std::optional<Client::Impl::EnteredRoom> Client::Impl::entered_by_topic(
+    const std::string& topic_name) const
 {
-    // The handler is only read on the dispatch thread, so swap it there.
-    post([this, handler = std::move(handler)]() mutable { handler_ = std::move(handler); });
+    std::lock_guard lock(rooms_mutex_);
+    auto it = entered_.find(topic_name);
+    if (it == entered_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
 }
 
-void Client::Impl::on_paho_message(mqtt::const_message_ptr message)
+std::optional<Client::Impl::EnteredRoom> Client::Impl::entered_by_id(
+    const std::string& room_id) const
 {
-    // Paho thread: never block. Metadata is stored at once, the rest queued.
-    if (is_meta_topic(message->get_topic())) {
-        std::lock_guard lock(meta_mutex_);
-        if (!collecting_meta_) {
-            return;
-        }
-        std::string why;
-        auto info = detail::parse_room_meta(message->get_payload_str(), &why);
-        if (info) {
-            meta_[message->get_topic()] = std::move(*info);
-        } else if (!message->get_payload().empty()) {
-            log(LogLevel::warning, "skipped room metadata topic=" + message->get_topic() +
-                                       " reason=" + why);
-        }
-        return;
-    }
-    post([this, message = std::move(message)] { deliver(message); });
-}
-
-void Client::Impl::deliver(const mqtt::const_message_ptr& message)
-{
-    EnteredRoom room;
-    {
-        std::lock_guard lock(rooms_mutex_);
-        auto it = entered_.find(message->get_topic());
-        if (it == entered_.end()) {
-            return;  // a room we left while the message was in flight
-        }
-        room = it->second;
-    }
-
-    std::string why;
-    auto parsed = detail::parse_room_message(room.name, room.id, message->get_payload_str(),
-                                             user_properties(message->get_properties()),
-                                             options_.user, &why);
-    if (!parsed) {
-        log(LogLevel::warning, "skipped malformed message room=" + room.id + " reason=" + why);
-        return;
-    }
-    if (!deduper_.first_time(room.id, parsed->id)) {
-        log(LogLevel::debug, "dropped duplicate room=" + room.id + " id=" + parsed->id);
-        return;
-    }
-    if (handler_) {
-        try {
-            handler_(*parsed);
-        } catch (const std::exception& e) {
-            // The application's bug must not stop the dispatch thread.
-            log(LogLevel::error, std::string("message handler threw: ") + e.what());
-        }
-    }
-}
-
-void Client::Impl::resync_after_reconnect()
-{
-    std::shared_ptr<Connection> connection;
-    {
-        std::lock_guard lock(connect_mutex_);
-        connection = user_;
-    }
-    if (!connection || !connection->is_connected()) {
-        return;  // disconnected again; the next reconnect posts another resync
-    }
-    try {
-        connection->set_reply_topic(connection->reply_topic(), options_.request_timeout);
-
-        // Present every stored token; the plugin may have restarted too.
-        {
-            std::lock_guard lock(rooms_mutex_);
-            presented_.clear();
-        }
-        for (const auto& [name, token] : options_.tokens->load().rooms) {
-            present(*connection, token);
-        }
-
-        std::vector<std::string> topics;
-        {
-            std::lock_guard lock(rooms_mutex_);
-            for (const auto& [messages, room] : entered_) {
-                topics.push_back(messages);
-            }
-        }
-        for (const auto& messages : topics) {
-            connection->subscribe(messages, options_.request_timeout);
-        }
-    } catch (const std::exception& e) {
-        log(LogLevel::error, std::string("resync after reconnect failed: ") + e.what());
-    }
-}
-
-void Client::Impl::post(std::function<void()> task)
-{
-    {
-        std::lock_guard lock(queue_mutex_);
-        queue_.push_back(std::move(task));
-    }
-    queue_cv_.notify_one();
-}
-
-void Client::Impl::run_dispatch()
-{
-    for (;;) {
-        std::function<void()> task;
-        {
-            std::unique_lock lock(queue_mutex_);
-            queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) {
-                return;  // stopping and drained
-            }
-            task = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        task();
-    }
+    return entered_by_topic(topic::room_messages(room_id));
 }
 
 void Client::Impl::log(LogLevel level, const std::string& line) const
@@ -621,9 +422,10 @@ void Client::ban(const std::string& room_name, const std::string& user)
     (void)impl_->admin_request(op::ban, detail::room_user_request(room_name, user));
 }
 
-void Client::unban(const std::string& room_name, const std::string& user)
+bool Client::unban(const std::string& room_name, const std::string& user)
 {
-    (void)impl_->admin_request(op::unban, detail::room_user_request(room_name, user));
+    return impl_->admin_request(op::unban, detail::room_user_request(room_name, user))
+        .value("was_banned", false);
 }
 
 int Client::change_password(const std::string& room_name, const std::string& password,
@@ -650,14 +452,30 @@ void Client::enter_room(const std::string& room_name)
     impl_->enter_room(room_name);
 }
 
+HistoryPage Client::history(const std::string& room_name, std::optional<std::int64_t> before_seq,
+                            int limit)
+{
+    return impl_->history(room_name, before_seq, limit);
+}
+
 std::string Client::send(const std::string& room_name, const std::string& text)
 {
     return impl_->send(room_name, text);
 }
 
+std::string Client::send_async(const std::string& room_name, const std::string& text)
+{
+    return impl_->send_async(room_name, text);
+}
+
 void Client::on_message(std::function<void(const Message&)> handler)
 {
     impl_->on_message(std::move(handler));
+}
+
+void Client::on_send_result(std::function<void(const SendResult&)> handler)
+{
+    impl_->on_send_result(std::move(handler));
 }
 
 void Client::disconnect()

@@ -142,6 +142,32 @@ void Connection::publish(const std::string& topic, const std::string& payload,
     }
 }
 
+mqtt::properties Connection::begin_request(const std::string& correlation,
+                                           ReplyHandler on_reply,
+                                           std::chrono::milliseconds timeout)
+{
+    auto now = std::chrono::steady_clock::now();
+    std::string reply_topic;
+    {
+        std::lock_guard lock(mutex_);
+
+        // Unanswered requests are dropped here, so the map stays small.
+        std::erase_if(pending_, [now](const auto& p) { return p.second.forget_at <= now; });
+        pending_[correlation] = {std::move(on_reply), now + timeout};
+        reply_topic = reply_topic_;
+    }
+    mqtt::properties properties;
+    properties.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, reply_topic));
+    properties.add(mqtt::property(mqtt::property::CORRELATION_DATA, correlation));
+    return properties;
+}
+
+void Connection::forget(const std::string& correlation)
+{
+    std::lock_guard lock(mutex_);
+    pending_.erase(correlation);
+}
+
 nlohmann::json Connection::request(std::string_view op, const std::string& payload,
                                    std::chrono::milliseconds timeout)
 {
@@ -149,25 +175,15 @@ nlohmann::json Connection::request(std::string_view op, const std::string& paylo
     std::string correlation = random_hex(16);
     auto promise = std::make_shared<std::promise<std::string>>();
     auto reply = promise->get_future();
-    std::string reply_topic;
-    {
-        std::lock_guard lock(mutex_);
-        pending_[correlation] = promise;
-        reply_topic = reply_topic_;
-    }
+    auto properties = begin_request(
+        correlation, [promise](std::string payload) { promise->set_value(std::move(payload)); },
+        timeout);
     struct Forget {
         Connection* self;
         std::string key;
-        ~Forget()
-        {
-            std::lock_guard lock(self->mutex_);
-            self->pending_.erase(key);
-        }
+        ~Forget() { self->forget(key); }
     } forget{this, correlation};
 
-    mqtt::properties properties;
-    properties.add(mqtt::property(mqtt::property::RESPONSE_TOPIC, reply_topic));
-    properties.add(mqtt::property(mqtt::property::CORRELATION_DATA, correlation));
     auto started = std::chrono::steady_clock::now();
     publish(topic::control(op), payload, timeout, std::move(properties));
 
@@ -179,6 +195,24 @@ nlohmann::json Connection::request(std::string_view op, const std::string& paylo
                     "no reply to " + std::string(op) + " (is the room manager running?)");
     }
     return parse_reply(reply.get());
+}
+
+bool Connection::request_async(std::string_view op, const std::string& payload,
+                               std::chrono::milliseconds timeout, ReplyHandler on_reply)
+{
+    std::string correlation = random_hex(16);
+    auto properties = begin_request(correlation, std::move(on_reply), timeout);
+    try {
+        // No wait for PUBACK: the reply (or its absence) is what counts.
+        auto message = mqtt::make_message(topic::control(op), payload, 1, false);
+        message->set_properties(std::move(properties));
+        client_.publish(message);
+        return true;
+    } catch (const mqtt::exception& e) {
+        forget(correlation);
+        log(LogLevel::debug, std::string("request not sent: ") + e.what());
+        return false;
+    }
 }
 
 void Connection::disconnect() noexcept
@@ -211,8 +245,10 @@ void Connection::on_message(mqtt::const_message_ptr message)
             log(LogLevel::debug, "late or unknown reply dropped");
             return;
         }
-        it->second->set_value(message->get_payload_str());
+        ReplyHandler on_reply = std::move(it->second.on_reply);
         pending_.erase(it);
+        lock.unlock();
+        on_reply(message->get_payload_str());
         return;
     }
     MessageHandler handler = handler_;

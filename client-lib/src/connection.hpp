@@ -18,7 +18,8 @@
 namespace mqchat::client::detail {
 
 // Thread safety: every member may be called from any thread except Paho's
-// callback threads (they block on Paho tokens).
+// callback threads (they block on Paho tokens); request_async() does not
+// block and may be called from any thread but those.
 class Connection {
 public:
     // Receives every message that is not a reply to one of our requests.
@@ -63,9 +64,28 @@ public:
     nlohmann::json request(std::string_view op, const std::string& payload,
                            std::chrono::milliseconds timeout);
 
+    // Receives a reply payload, on a Paho thread: it must not block.
+    using ReplyHandler = std::function<void(std::string payload)>;
+
+    // Publishes a request without waiting for anything. `on_reply` runs at
+    // most once, when the reply arrives within `timeout`; after that the
+    // request is forgotten. Returns false (and never calls on_reply) when
+    // the request could not be handed to Paho, e.g. while disconnected.
+    bool request_async(std::string_view op, const std::string& payload,
+                       std::chrono::milliseconds timeout, ReplyHandler on_reply);
+
     void disconnect() noexcept;
 
 private:
+    struct Pending {
+        ReplyHandler on_reply;
+        std::chrono::steady_clock::time_point forget_at;
+    };
+
+    // Registers a request's correlation and returns its publish properties.
+    mqtt::properties begin_request(const std::string& correlation, ReplyHandler on_reply,
+                                   std::chrono::milliseconds timeout);
+    void forget(const std::string& correlation);
     void on_message(mqtt::const_message_ptr message);
     void log(LogLevel level, const std::string& line) const;
 
@@ -76,8 +96,8 @@ private:
 
     std::mutex mutex_;
     MessageHandler handler_;
-    // Correlation data -> the reply payload, once it arrived.
-    std::map<std::string, std::shared_ptr<std::promise<std::string>>> pending_;
+    // Correlation data -> what to do with the reply.
+    std::map<std::string, Pending> pending_;
 };
 
 }  // namespace mqchat::client::detail

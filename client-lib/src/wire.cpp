@@ -116,6 +116,22 @@ std::string message_payload(std::string_view id, std::string_view text)
     return dump({{"id", id}, {"text", text}});
 }
 
+std::string history_request(std::string_view room, std::optional<std::int64_t> before,
+                            std::optional<std::int64_t> after, std::optional<int> limit)
+{
+    json body = {{"room", room}};
+    if (before) {
+        body["before"] = *before;
+    }
+    if (after) {
+        body["after"] = *after;
+    }
+    if (limit) {
+        body["limit"] = *limit;
+    }
+    return dump(body);
+}
+
 json parse_reply(std::string_view payload)
 {
     auto reply = parse_object(payload);
@@ -240,6 +256,78 @@ std::optional<Message> parse_room_message(std::string_view room_name, std::strin
     message.ts = *ts_value;
     message.mine = (*sender == own_user);
     return message;
+}
+
+std::optional<std::int64_t> stamped_seq(const UserProperties& properties)
+{
+    const std::string* seq = find_property(properties, topic::prop_seq);
+    return seq == nullptr ? std::nullopt : to_int64(*seq);
+}
+
+namespace {
+
+// One archived message; nullopt when any field is missing or mistyped, which
+// the caller then treats like an entry marked malformed.
+std::optional<Message> archived_message(const json& entry, std::string_view room_name,
+                                        std::string_view room_id, std::string_view own_user)
+{
+    if (auto flag = entry.find("malformed"); flag != entry.end() && *flag != false) {
+        return std::nullopt;
+    }
+    auto id = entry.find("id");
+    auto sender = entry.find("sender");
+    auto text = entry.find("text");
+    auto ts = entry.find("ts");
+    if (id == entry.end() || !id->is_string() || sender == entry.end() ||
+        !sender->is_string() || text == entry.end() || !text->is_string() ||
+        ts == entry.end() || !ts->is_number_integer()) {
+        return std::nullopt;
+    }
+    Message message;
+    message.room = std::string(room_name);
+    message.room_id = std::string(room_id);
+    message.id = id->get<std::string>();
+    message.sender = sender->get<std::string>();
+    message.text = text->get<std::string>();
+    message.seq = entry.at("seq").get<std::int64_t>();
+    message.ts = ts->get<std::int64_t>();
+    message.mine = (message.sender == own_user);
+    return message;
+}
+
+}  // namespace
+
+HistoryBatch history_from_json(const json& reply, std::string_view room_name,
+                               std::string_view own_user)
+{
+    auto messages = reply.find("messages");
+    if (messages == reply.end() || !messages->is_array()) {
+        throw Error(ErrorCode::internal_error, "history reply without a messages array");
+    }
+
+    HistoryBatch batch;
+    if (auto room = reply.find("room"); room != reply.end() && room->is_object()) {
+        if (auto id = room->find("id"); id != room->end() && id->is_string()) {
+            batch.room_id = id->get<std::string>();
+        }
+    }
+    if (auto more = reply.find("more"); more != reply.end() && more->is_boolean()) {
+        batch.more = more->get<bool>();
+    }
+    if (auto last = reply.find("last_seq"); last != reply.end() && last->is_number_integer()) {
+        batch.last_seq = last->get<std::int64_t>();
+    }
+
+    for (const auto& entry : *messages) {
+        auto seq = entry.is_object() ? entry.find("seq") : entry.end();
+        if (!entry.is_object() || seq == entry.end() || !seq->is_number_integer()) {
+            continue;
+        }
+        batch.entries.push_back(
+            {seq->get<std::int64_t>(), archived_message(entry, room_name, batch.room_id,
+                                                        own_user)});
+    }
+    return batch;
 }
 
 bool MessageDeduper::first_time(const std::string& room_id, const std::string& message_id)

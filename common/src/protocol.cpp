@@ -135,6 +135,11 @@ Parsed parse(std::string_view name)
             out.kind = Kind::room_meta;
         } else if (rest == "msg") {
             out.kind = Kind::room_msg;
+        } else if (rest == "typing") {
+            out.kind = Kind::room_typing;
+        } else if (rest.starts_with("presence/") && rest.size() > 9 &&
+                   rest.find('/', 9) == std::string_view::npos) {
+            out.kind = Kind::room_presence;
         } else {
             out.kind = Kind::room_other;
         }

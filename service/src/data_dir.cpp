@@ -128,7 +128,10 @@ std::string read_service_secret(const std::filesystem::path& path)
 
 DataDirFiles ensure_data_dir(const std::filesystem::path& dir)
 {
+    // Keys, the service secret and the password hashes live here: owner only.
     std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
     const DataDirFiles files = data_dir_files(dir);
 
     // The pair is generated together; a lone half means someone else's mistake.

@@ -11,11 +11,13 @@
 #include <iostream>
 #include <string>
 
+#include "mqchat/service/archiver.hpp"
 #include "mqchat/service/data_dir.hpp"
 #include "mqchat/service/password_hasher.hpp"
 #include "mqchat/service/room_manager.hpp"
 #include "mqchat/service/service.hpp"
 #include "mqchat/service/store.hpp"
+#include "mqchat/names.hpp"
 #include "mqchat/token.hpp"
 
 namespace {
@@ -31,6 +33,9 @@ struct Options {
     std::string log_level = "info";
     bool init_only = false;
     std::string ready_file;
+    std::string instance = "main";
+    std::int64_t history_keep = 100'000;
+    int history_max_days = 0;
 };
 
 // Paho speaks tcp:// and ssl://; people and the docs say mqtt:// and mqtts://.
@@ -81,8 +86,21 @@ int run(const Options& options)
         };
     }
 
+    // The archive's own connection, up first so no message is missed.
+    ArchiverConfig archive;
+    archive.broker_uri = config.broker_uri;
+    archive.service_user = config.service_user;
+    archive.secret = config.secret;
+    archive.instance = options.instance;
+    archive.keep_per_room = options.history_keep;
+    archive.max_age = std::chrono::hours(24 * options.history_max_days);
+    Archiver archiver(archive, store);
+    archiver.start();
+
     Service service(config);
-    RoomManager manager(store, hasher, signer, service.publisher());
+    RoomManagerConfig manager_config;
+    manager_config.service_user = options.service_user;
+    RoomManager manager(store, hasher, signer, service.publisher(), manager_config);
     service.start(manager);
     spdlog::info("room_manager: running schema_version={}", store.schema_version());
 
@@ -90,6 +108,7 @@ int run(const Options& options)
     sigwait(&stop_signals, &signal);
     spdlog::info("room_manager: stopping signal={}", signal);
     service.stop();
+    archiver.stop();
     return EXIT_SUCCESS;
 }
 
@@ -129,6 +148,25 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_flag("--init-only", options.init_only,
                  "create the data folder, keys and secret, then exit");
+    app.add_option("--instance", options.instance,
+                   "name of this room manager's archive session (unique per instance)")
+        ->envname("MQCHAT_INSTANCE")
+        ->check([](const std::string& v) {
+            return mqchat::is_safe_topic_level(v) && !v.empty() && v.size() <= 64
+                       ? std::string()
+                       : std::string("must be 1-64 characters without / + # $");
+        })
+        ->capture_default_str();
+    app.add_option("--history-keep", options.history_keep,
+                   "messages kept per room in the archive (0: no limit)")
+        ->envname("MQCHAT_HISTORY_KEEP")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--history-max-days", options.history_max_days,
+                   "days a message is kept in the archive (0: no limit)")
+        ->envname("MQCHAT_HISTORY_MAX_DAYS")
+        ->check(CLI::Range(0, 36500))
+        ->capture_default_str();
     app.add_option("--ready-file", options.ready_file,
                    "file to create once control requests are being answered");
     CLI11_PARSE(app, argc, argv);
@@ -138,10 +176,12 @@ int main(int argc, char** argv)
 
     // The effective configuration; the secret is read later and never printed.
     spdlog::info("room_manager: config data_dir={} broker={} service_user={} argon2_t={} "
-                 "argon2_m_kib={} argon2_p={} workers={} log_level={} init_only={}",
+                 "argon2_m_kib={} argon2_p={} workers={} log_level={} init_only={} instance={} "
+                 "history_keep={} history_max_days={}",
                  options.data_dir, paho_uri(options.broker), options.service_user,
                  options.argon2.t_cost, options.argon2.m_cost_kib, options.argon2.parallelism,
-                 options.workers, options.log_level, options.init_only);
+                 options.workers, options.log_level, options.init_only, options.instance,
+                 options.history_keep, options.history_max_days);
 
     try {
         return run(options);

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <stdexcept>
@@ -89,7 +90,8 @@ bool is_known_op(std::string_view op)
 {
     for (std::string_view known :
          {op::register_user, op::login, op::create, op::join, op::leave, op::whoami,
-          op::members, op::kick, op::ban, op::unban, op::passwd, op::delete_room}) {
+          op::members, op::kick, op::ban, op::unban, op::passwd, op::delete_room,
+          op::history}) {
         if (op == known) {
             return true;
         }
@@ -174,6 +176,7 @@ Reply RoomManager::handle(std::string_view op, const Requester& who, std::string
         if (op == op::unban) return do_unban(request);
         if (op == op::passwd) return do_passwd(request);
         if (op == op::delete_room) return do_delete(request);
+        if (op == op::history) return do_history(request);
         return do_whoami(request);
     } catch (const std::exception& e) {
         spdlog::error("room_manager: op={} user={} internal error: {}", op, who.user, e.what());
@@ -194,6 +197,9 @@ Reply RoomManager::do_register(const Request& request)
     }
     if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
     if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
+    if (user == config_.service_user) {
+        return error_reply(ErrorCode::user_exists);
+    }
 
     // Hash outside the store lock; the insert decides races on the name.
     const std::string hash = hasher_.hash(password);
@@ -404,6 +410,14 @@ ErrorCode RoomManager::find_room(const Request& request, bool owner_only, RoomRe
     return ErrorCode::ok;
 }
 
+ErrorCode RoomManager::target_user(const Request& request, std::string& user)
+{
+    if (auto code = request.string_field("user", user); code != ErrorCode::ok) {
+        return code;
+    }
+    return check_user_name(user);
+}
+
 void RoomManager::revoke(const std::string& room_id, const std::string& user)
 {
     const Revocation revocation{room_id, user, next_stamp_ms()};
@@ -454,10 +468,7 @@ Reply RoomManager::do_kick(const Request& request, bool ban)
         return error_reply(code);
     }
     std::string target;
-    if (auto code = request.string_field("user", target); code != ErrorCode::ok) {
-        return error_reply(code);
-    }
-    if (auto code = check_user_name(target); code != ErrorCode::ok) {
+    if (auto code = target_user(request, target); code != ErrorCode::ok) {
         return error_reply(code);
     }
     if (target == room.owner) {
@@ -493,10 +504,7 @@ Reply RoomManager::do_unban(const Request& request)
         return error_reply(code);
     }
     std::string target;
-    if (auto code = request.string_field("user", target); code != ErrorCode::ok) {
-        return error_reply(code);
-    }
-    if (auto code = check_user_name(target); code != ErrorCode::ok) {
+    if (auto code = target_user(request, target); code != ErrorCode::ok) {
         return error_reply(code);
     }
     const bool was_banned = store_.remove_ban(room.id, target);
@@ -565,6 +573,98 @@ Reply RoomManager::do_delete(const Request& request)
 
     spdlog::info("room_manager: op=delete user={} room={}", request.who.user, room.id);
     return ok_reply({{"room", meta_json(room, 0)}, {"deleted", true}});
+}
+
+namespace {
+
+// Broker packets are at most 64 KiB (mosquitto.conf.in); one message of
+// 8 KiB text, even fully escaped, stays below this budget.
+constexpr std::size_t max_history_reply_bytes = 56 * 1024;
+
+// Reads an optional positive integer field; false if present but not one.
+bool optional_seq(const json& body, const char* key, std::optional<std::int64_t>& out)
+{
+    const auto it = body.find(key);
+    if (it == body.end()) {
+        return true;
+    }
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+        return false;
+    }
+    out = it->get<std::int64_t>();
+    return true;
+}
+
+json history_entry(const ArchivedMessage& m)
+{
+    json entry = {{"seq", m.seq}, {"sender", m.sender}, {"ts", m.ts}};
+    if (m.id && m.text) {
+        entry["id"] = *m.id;
+        entry["text"] = *m.text;
+    } else {
+        entry["malformed"] = true;
+    }
+    return entry;
+}
+
+}  // namespace
+
+Reply RoomManager::do_history(const Request& request)
+{
+    RoomRecord room;
+    if (auto code = find_room(request, false, room); code != ErrorCode::ok) {
+        return error_reply(code);
+    }
+    if (!store_.is_member(room.id, request.who.user)) {
+        return error_reply(ErrorCode::not_member);
+    }
+
+    // Bounds and page size; anything odd is bad_request, not a silent clamp.
+    HistoryQuery query;
+    query.limit = limits::default_history_page;
+    if (!optional_seq(request.body, "after", query.after) ||
+        !optional_seq(request.body, "before", query.before)) {
+        return error_reply(ErrorCode::bad_request);
+    }
+    if (const auto it = request.body.find("limit"); it != request.body.end()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+            it->get<std::int64_t>() > static_cast<std::int64_t>(limits::max_history_page)) {
+            return error_reply(ErrorCode::bad_request);
+        }
+        query.limit = it->get<std::size_t>();
+    }
+
+    HistoryPage page = store_.history(room.id, query);
+
+    // The reply must fit the broker's packet limit, or the broker would drop
+    // the room manager's connection: keep the messages nearest to the
+    // asked-for edge and say there is more.
+    std::vector<json> entries;
+    std::size_t bytes = 0;
+    const bool forward = query.after.has_value();
+    for (std::size_t i = 0; i < page.messages.size(); ++i) {
+        const auto& m = forward ? page.messages[i] : page.messages[page.messages.size() - 1 - i];
+        json entry = history_entry(m);
+        bytes += dump(entry).size() + 1;
+        if (bytes > max_history_reply_bytes && !entries.empty()) {
+            page.more = true;
+            break;
+        }
+        entries.push_back(std::move(entry));
+    }
+    if (!forward) {
+        std::reverse(entries.begin(), entries.end());
+    }
+    json messages = json::array();
+    for (auto& entry : entries) {
+        messages.push_back(std::move(entry));
+    }
+    spdlog::debug("room_manager: op=history user={} room={} count={}", request.who.user, room.id,
+                  page.messages.size());
+    return ok_reply({{"room", meta_json(room, store_.member_count(room.id))},
+                     {"messages", std::move(messages)},
+                     {"more", page.more},
+                     {"last_seq", page.last_seq}});
 }
 
 void RoomManager::publish_broker_state()

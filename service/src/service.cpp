@@ -10,14 +10,13 @@
 
 #include "mqchat/protocol.hpp"
 #include "mqchat/service/reply_topic.hpp"
+#include "detail/connect_retry.hpp"
 
 namespace mqchat::service {
 
 namespace {
 
 constexpr int max_buffered_messages = 10'000;
-constexpr auto first_backoff = std::chrono::seconds(1);
-constexpr auto max_backoff = std::chrono::seconds(30);
 
 std::string random_client_id()
 {
@@ -87,7 +86,8 @@ private:
     mqtt::async_client& client_;
 };
 
-Service::Service(ServiceConfig config) : config_(std::move(config))
+Service::Service(ServiceConfig config)
+    : config_(std::move(config)), stop_(std::make_unique<detail::StopSignal>())
 {
     if (config_.client_id.empty()) {
         config_.client_id = random_client_id();
@@ -119,7 +119,7 @@ void Service::start(RoomManager& manager)
         spdlog::warn("service: connection lost cause={}", cause);
     });
     client_->set_message_callback([this](mqtt::const_message_ptr message) {
-        if (!stopping_) {
+        if (!stop_->stopping) {
             on_message(std::move(message));
         }
     });
@@ -136,24 +136,9 @@ void Service::connect_loop()
                        .clean_start(true)
                        .keep_alive_interval(std::chrono::seconds(30))
                        .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(first_backoff, max_backoff)
+                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
                        .finalize();
-
-    // Paho reconnects by itself only after a first success; until then, we retry.
-    auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(first_backoff);
-    for (int attempt = 1; !stopping_; ++attempt) {
-        try {
-            client_->connect(options)->wait();
-            return;
-        } catch (const mqtt::exception& e) {
-            spdlog::warn("service: connect failed broker={} attempt={} error={} retry_ms={}",
-                         config_.broker_uri, attempt, e.what(), backoff.count());
-        }
-        std::unique_lock lock(wait_mutex_);
-        wake_.wait_for(lock, backoff, [this] { return stopping_.load(); });
-        backoff = std::min(backoff * 2,
-                           std::chrono::duration_cast<std::chrono::milliseconds>(max_backoff));
-    }
+    detail::connect_until_stopped(*client_, options, *stop_, "service");
 }
 
 void Service::on_connected()
@@ -260,8 +245,7 @@ void Service::stop()
     stopped_ = true;
 
     // 1. Take no new requests and end the connect loop.
-    stopping_ = true;
-    wake_.notify_all();
+    stop_->raise();
     if (connector_.joinable()) {
         connector_.join();
     }
@@ -272,13 +256,7 @@ void Service::stop()
     }
 
     // 3. Leave the broker.
-    try {
-        if (client_->is_connected()) {
-            client_->disconnect(std::chrono::seconds(5))->wait_for(std::chrono::seconds(6));
-        }
-    } catch (const std::exception& e) {
-        spdlog::warn("service: disconnect failed error={}", e.what());
-    }
+    detail::disconnect_quietly(*client_, "service");
     spdlog::info("service: stopped");
 }
 

@@ -67,6 +67,30 @@ TEST(CommandLine, ListenTakesCountAndTimeout)
     EXPECT_DOUBLE_EQ(options.timeout.value(), 2.5);
 }
 
+TEST(CommandLine, ListenAndChatShowFiftyMessagesOfHistoryUnlessTold)
+{
+    EXPECT_EQ(parse({"--user", "a", "listen", "lobby"}).history, 50);
+    EXPECT_EQ(parse({"--user", "a", "listen", "lobby", "--history", "0"}).history, 0);
+    EXPECT_EQ(parse({"--user", "a", "chat", "lobby", "--history", "500"}).history, 500);
+    EXPECT_THROW(parse({"--user", "a", "listen", "r", "--history", "501"}), CLI::ParseError);
+    EXPECT_THROW(parse({"--user", "a", "chat", "r", "--history", "-1"}), CLI::ParseError);
+}
+
+TEST(CommandLine, HistoryTakesLimitAndBefore)
+{
+    auto plain = parse({"--user", "a", "history", "lobby"});
+    EXPECT_EQ(plain.command, Command::history);
+    EXPECT_EQ(plain.room, "lobby");
+    EXPECT_EQ(plain.limit, 50);
+    EXPECT_FALSE(plain.before);
+
+    auto paged = parse({"--user", "a", "history", "lobby", "--limit", "1000", "--before", "77"});
+    EXPECT_EQ(paged.limit, 1000);
+    EXPECT_EQ(paged.before, 77);
+    EXPECT_THROW(parse({"--user", "a", "history", "r", "--limit", "0"}), CLI::ParseError);
+    EXPECT_THROW(parse({"--user", "a", "history", "r", "--before", "0"}), CLI::ParseError);
+}
+
 TEST(CommandLine, EveryCommandParses)
 {
     EXPECT_EQ(parse({"--user", "a", "register"}).command, Command::register_user);

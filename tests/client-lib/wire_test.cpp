@@ -241,6 +241,76 @@ TEST(RoomMessage, MalformedPayloadIsSkippedWithoutText)
     }
 }
 
+// --- history --------------------------------------------------------------
+
+TEST(History, RequestCarriesOnlyTheBoundsGiven)
+{
+    EXPECT_EQ(json::parse(history_request("lobby", std::nullopt, std::nullopt, std::nullopt)),
+              json({{"room", "lobby"}}));
+    EXPECT_EQ(json::parse(history_request("lobby", 120, 80, 50)),
+              json({{"room", "lobby"}, {"before", 120}, {"after", 80}, {"limit", 50}}));
+}
+
+TEST(History, ReplyEntriesBecomeMessagesOfTheRoom)
+{
+    json reply = json::parse(R"({"ok": true, "room": {"id": "3f9a0c61d2b4"}, "more": true,
+        "last_seq": 131, "messages": [
+          {"seq": 130, "id": "7c1e", "sender": "alice", "text": "hi", "ts": 1764800000123},
+          {"seq": 131, "sender": "bob", "ts": 1764800000456, "malformed": true}]})");
+    HistoryBatch batch = history_from_json(reply, "Book club", "alice");
+
+    EXPECT_EQ(batch.room_id, "3f9a0c61d2b4");
+    EXPECT_TRUE(batch.more);
+    EXPECT_EQ(batch.last_seq, 131);
+    ASSERT_EQ(batch.entries.size(), 2u);
+    EXPECT_EQ(batch.entries[0].seq, 130);
+    ASSERT_TRUE(batch.entries[0].message);
+    const Message& m = *batch.entries[0].message;
+    EXPECT_EQ(m.room, "Book club");
+    EXPECT_EQ(m.room_id, "3f9a0c61d2b4");
+    EXPECT_EQ(m.id, "7c1e");
+    EXPECT_EQ(m.sender, "alice");
+    EXPECT_EQ(m.text, "hi");
+    EXPECT_EQ(m.seq, 130);
+    EXPECT_EQ(m.ts, 1764800000123);
+    EXPECT_TRUE(m.mine);
+    EXPECT_EQ(batch.entries[1].seq, 131);
+    EXPECT_FALSE(batch.entries[1].message);
+}
+
+TEST(History, EntryMissingAFieldCountsAsMalformed)
+{
+    json reply = json::parse(R"({"ok": true, "messages": [
+          {"seq": 5, "sender": "bob", "ts": 1},
+          {"seq": 6, "id": 7, "sender": "bob", "text": "x", "ts": 1},
+          {"id": "no-seq", "sender": "bob", "text": "x", "ts": 1},
+          "not an object"]})");
+    HistoryBatch batch = history_from_json(reply, "r", "alice");
+
+    ASSERT_EQ(batch.entries.size(), 2u);  // the two without a seq are skipped
+    EXPECT_FALSE(batch.entries[0].message);
+    EXPECT_FALSE(batch.entries[1].message);
+    EXPECT_FALSE(batch.more);
+    EXPECT_EQ(batch.last_seq, 0);
+}
+
+TEST(History, ReplyWithoutMessagesIsInternalError)
+{
+    try {
+        (void)history_from_json(json({{"ok", true}}), "r", "alice");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::internal_error);
+    }
+}
+
+TEST(History, StampedSeqIsReadEvenWithoutTheOtherProperties)
+{
+    EXPECT_EQ(stamped_seq({{"seq", "42"}}), 42);
+    EXPECT_FALSE(stamped_seq({{"seq", "4x"}}));
+    EXPECT_FALSE(stamped_seq({{"sender", "bob"}}));
+}
+
 // --- dedupe ---------------------------------------------------------------
 
 TEST(MessageDeduper, DropsSecondCopyInSameRoom)

@@ -43,6 +43,15 @@ TEST(Topics, ParseRecognisesEachKind)
     EXPECT_EQ(topic::parse("chat/v1/rooms/0123456789ab/msg").kind, topic::Kind::room_msg);
     EXPECT_EQ(topic::parse("chat/v1/rooms/0123456789ab/meta").kind, topic::Kind::room_meta);
     EXPECT_EQ(topic::parse("chat/v1/rooms/0123456789ab/x").kind, topic::Kind::room_other);
+    EXPECT_EQ(topic::parse("chat/v1/rooms/0123456789ab/typing").kind,
+              topic::Kind::room_typing);
+
+    const std::string presence = topic::room_presence("0123456789ab", "bob");
+    p = topic::parse(presence);
+    EXPECT_EQ(p.kind, topic::Kind::room_presence);
+    EXPECT_EQ(p.subject, "0123456789ab");
+    EXPECT_EQ(p.rest, "presence/bob");
+
     EXPECT_EQ(topic::parse("$CONTROL/mqchat/v1").kind, topic::Kind::plugin_control);
     EXPECT_EQ(topic::parse("other/thing").kind, topic::Kind::other);
 }
@@ -51,6 +60,10 @@ TEST(Topics, ParseRefusesShapesThatOnlyLookClose)
 {
     EXPECT_EQ(topic::parse("chat/v1/ctl/join/extra").kind, topic::Kind::unknown_chat);
     EXPECT_EQ(topic::parse("chat/v1/ctl/").kind, topic::Kind::unknown_chat);
+    EXPECT_EQ(topic::parse("chat/v1/rooms/0123456789ab/presence/").kind,
+              topic::Kind::room_other);
+    EXPECT_EQ(topic::parse("chat/v1/rooms/0123456789ab/presence/bob/x").kind,
+              topic::Kind::room_other);
     EXPECT_EQ(topic::parse("chat/v1/users/alice/inbox").kind, topic::Kind::unknown_chat);
     EXPECT_EQ(topic::parse("chat/v1/users/alice/outbox/x").kind, topic::Kind::unknown_chat);
     EXPECT_EQ(topic::parse("chat/v1/guest/g/a/b").kind, topic::Kind::unknown_chat);

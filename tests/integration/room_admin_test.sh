@@ -37,8 +37,10 @@ try_enter() {
 listen_in_background() {
     local user=$1
     : >"$TEST_DIR/$user.err"
-    mqchat --user "$user" --json listen Club --timeout 20 \
-        >"$TEST_DIR/$user.out" 2>"$TEST_DIR/$user.err" &
+    # Not through the mqchat() function: killing $! must reach the CLI itself
+    # (timeout passes the signal on), not just a subshell around it.
+    timeout 30 "$MQCHAT_BUILD_DIR/client-lib/mqchat" --user "$user" --json listen Club \
+        --timeout 20 >"$TEST_DIR/$user.out" 2>"$TEST_DIR/$user.err" &
     for _ in $(seq 1 100); do
         grep -q listening "$TEST_DIR/$user.err" && return 0
         sleep 0.1

@@ -417,7 +417,7 @@ PY
 # The backend still works: a CLI round trip through the broker, and a room
 # manager request.
 : >"$TEST_DIR/alice.err"
-mqchat --user alice --json listen Vault --count 1 --timeout 15 \
+mqchat --user alice --json listen Vault --history 0 --count 1 --timeout 15 \
     >"$TEST_DIR/alice.out" 2>"$TEST_DIR/alice.err" &
 alice_pid=$!
 for _ in $(seq 1 100); do grep -q listening "$TEST_DIR/alice.err" && break; sleep 0.1; done

@@ -45,6 +45,7 @@ port=$(free_port)
 ws_port=$(free_port)
 sed -e "s|@MQTT_PORT@|$port|g" -e "s|@WS_PORT@|$ws_port|g" -e "s|@BIND@|127.0.0.1|g" \
     -e "s|@PLUGIN_PATH@|$plugin|g" -e "s|@DATA_DIR@|$work|g" -e "s|@RUN_USER@|$(id -un)|g" \
+    -e "s|@MAX_QUEUED@|1000|g" \
     "$template" > "$work/mosquitto/mosquitto.conf"
 
 timeout 90 "${MQCHAT_MOSQUITTO:-mosquitto}" -c "$work/mosquitto/mosquitto.conf" \

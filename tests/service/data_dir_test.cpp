@@ -32,6 +32,7 @@ TEST(DataDir, CreatesKeysAndSecretWithPrivateModes)
     testing::TempDir tmp;
     const auto files = ensure_data_dir(tmp.path() / "data");
 
+    EXPECT_EQ(mode_of(files.dir), 0700u);
     EXPECT_EQ(mode_of(files.signing_key), 0600u);
     EXPECT_EQ(mode_of(files.service_secret), 0600u);
     EXPECT_TRUE(read(files.signing_key).starts_with("-----BEGIN PRIVATE KEY-----"));

@@ -41,7 +41,8 @@ TEST(PasswordHasher, SaltsEveryHash)
 
 TEST(PasswordHasher, ParsesCostParameters)
 {
-    const auto params = PasswordHasher::parse_params("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA");
+    const auto params =
+        PasswordHasher::parse_params("$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA");
     ASSERT_TRUE(params);
     EXPECT_EQ(params->m_cost_kib, 65536u);
     EXPECT_EQ(params->t_cost, 3u);

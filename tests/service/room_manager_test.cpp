@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -262,14 +263,16 @@ TEST_F(RoomManagerTest, RefusesInvalidUtf8WithoutEchoingIt)
 
 TEST_F(RoomManagerTest, RefusesInvalidNames)
 {
-    for (std::string name : std::vector<std::string>{"", "a/b", "a+b", "a#b", "$sys", "-lead", "has space",
-                             std::string(33, 'a'), std::string("tab\t")}) {
+    const std::vector<std::string> bad_users{
+        "", "a/b", "a+b", "a#b", "$sys", "-lead", "has space", std::string(33, 'a'), "tab\t"};
+    for (const std::string& name : bad_users) {
         EXPECT_EQ(code(call("register", guest, json{{"user", name}, {"password", "x"}})),
                   "invalid_name")
             << name;
     }
-    for (std::string room : std::vector<std::string>{"", "a/b", "a+b", "x#", "$room", " lead", "trail ",
-                             std::string("bell\x07"), std::string(65, 'r')}) {
+    const std::vector<std::string> bad_rooms{
+        "", "a/b", "a+b", "x#", "$room", " lead", "trail ", "bell\x07", std::string(65, 'r')};
+    for (const std::string& room : bad_rooms) {
         EXPECT_EQ(code(call("create", alice, json{{"room", room}, {"password", "x"}})),
                   "invalid_name")
             << room;
@@ -289,6 +292,15 @@ TEST_F(RoomManagerTest, RefusesDuplicateUser)
 {
     register_user("alice");
     EXPECT_EQ(code(call("register", guest, json{{"user", "alice"}, {"password", "other"}})),
+              "user_exists");
+}
+
+TEST_F(RoomManagerTest, RefusesNamesDifferingOnlyInCaseAndTheServiceName)
+{
+    register_user("alice");
+    EXPECT_EQ(code(call("register", guest, json{{"user", "Alice"}, {"password", "pw"}})),
+              "user_exists");
+    EXPECT_EQ(code(call("register", guest, json{{"user", "mqchat-service"}, {"password", "pw"}})),
               "user_exists");
 }
 
@@ -562,6 +574,132 @@ TEST_F(RoomAdminTest, BrokerStateResendsEveryRevocationBeforeMeta)
     ASSERT_EQ(sent.size(), 2u);
     EXPECT_EQ(revocations({sent[0]}), kicked);
     EXPECT_EQ(sent[1].topic, "chat/v1/rooms/" + room_id + "/meta");
+}
+
+// ---------------------------------------------------------------------------
+// History
+
+class HistoryTest : public RoomAdminTest {
+protected:
+    void SetUp() override
+    {
+        RoomAdminTest::SetUp();
+        for (std::int64_t seq = 1; seq <= 120; ++seq) {
+            ASSERT_TRUE(store.append_message({room_id, seq, "id" + std::to_string(seq),
+                                              seq % 2 ? "alice" : "bob",
+                                              "text " + std::to_string(seq), 1000 + seq}));
+        }
+    }
+
+    json history(json request)
+    {
+        request["room"] = "Book club";
+        return call("history", bob, request);
+    }
+
+    static std::vector<std::int64_t> seqs(const json& reply)
+    {
+        std::vector<std::int64_t> out;
+        for (const auto& m : reply["messages"]) {
+            out.push_back(m["seq"]);
+        }
+        return out;
+    }
+};
+
+TEST_F(HistoryTest, NewestPageComesOldestFirst)
+{
+    const json reply = history(json::object());
+    ASSERT_EQ(code(reply), "ok");
+    ASSERT_EQ(reply["messages"].size(), 50u);
+    EXPECT_EQ(reply["messages"][0],
+              (json{{"seq", 71}, {"id", "id71"}, {"sender", "alice"}, {"text", "text 71"},
+                    {"ts", 1071}}));
+    EXPECT_EQ(seqs(reply).back(), 120);
+    EXPECT_EQ(reply["more"], true);
+    EXPECT_EQ(reply["last_seq"], 120);
+}
+
+TEST_F(HistoryTest, ScrollsBackToTheBeginningWithEachMessageOnce)
+{
+    std::vector<std::int64_t> seen;
+    std::optional<std::int64_t> before;
+    for (int page = 0; page < 10; ++page) {
+        json request = {{"limit", 33}};
+        if (before) {
+            request["before"] = *before;
+        }
+        const json reply = history(request);
+        ASSERT_EQ(code(reply), "ok");
+        const auto got = seqs(reply);
+        seen.insert(seen.begin(), got.begin(), got.end());
+        if (!reply["more"].get<bool>()) {
+            break;
+        }
+        before = got.front();
+    }
+    ASSERT_EQ(seen.size(), 120u);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        EXPECT_EQ(seen[i], static_cast<std::int64_t>(i) + 1);
+    }
+}
+
+TEST_F(HistoryTest, CatchesUpAfterASequenceNumber)
+{
+    const json reply = history({{"after", 100}, {"limit", 5}});
+    EXPECT_EQ(seqs(reply), (std::vector<std::int64_t>{101, 102, 103, 104, 105}));
+    EXPECT_EQ(reply["more"], true);
+
+    const json bounded = history({{"after", 100}, {"before", 104}});
+    EXPECT_EQ(seqs(bounded), (std::vector<std::int64_t>{101, 102, 103}));
+    EXPECT_EQ(bounded["more"], false);
+
+    EXPECT_TRUE(seqs(history({{"after", 120}})).empty());
+}
+
+TEST_F(HistoryTest, MarksMalformedMessagesWithoutText)
+{
+    ASSERT_TRUE(store.append_message({room_id, 121, std::nullopt, "bob", std::nullopt, 5000}));
+    const json reply = history({{"after", 120}});
+    ASSERT_EQ(reply["messages"].size(), 1u);
+    EXPECT_EQ(reply["messages"][0],
+              (json{{"seq", 121}, {"sender", "bob"}, {"ts", 5000}, {"malformed", true}}));
+}
+
+TEST_F(HistoryTest, IsForMembersOnly)
+{
+    ASSERT_EQ(code(call("kick", alice, json{{"room", "Book club"}, {"user", "bob"}})), "ok");
+    EXPECT_EQ(code(history(json::object())), "not_member");
+}
+
+TEST_F(HistoryTest, RefusesBadBoundsAndLimits)
+{
+    for (const json& bad : {json{{"limit", 0}}, json{{"limit", 501}}, json{{"limit", "5"}},
+                            json{{"before", -1}}, json{{"after", 1.5}}, json{{"after", "x"}}}) {
+        EXPECT_EQ(code(history(bad)), "bad_request") << bad.dump();
+    }
+}
+
+TEST_F(HistoryTest, AReplyStaysBelowTheBrokerPacketLimit)
+{
+    // 500 messages of 8 KiB would be 4 MiB; the reply is cut, newest kept.
+    const std::string big(8 * 1024, 'x');
+    for (std::int64_t seq = 121; seq <= 140; ++seq) {
+        ASSERT_TRUE(store.append_message({room_id, seq, "big" + std::to_string(seq), "bob",
+                                          big, 9000 + seq}));
+    }
+    const Reply reply = manager.handle("history", bob, R"({"room":"Book club","limit":500})");
+    ASSERT_EQ(reply.code, ErrorCode::ok);
+    EXPECT_LT(reply.body.size(), 60u * 1024);
+    const json body = json::parse(reply.body);
+    EXPECT_EQ(body["more"], true);
+    EXPECT_EQ(seqs(body).back(), 140);
+}
+
+TEST_F(HistoryTest, DeletingTheRoomDeletesItsArchive)
+{
+    ASSERT_EQ(code(call("delete", alice, json{{"room", "Book club"}})), "ok");
+    EXPECT_TRUE(store.history(room_id, {}).messages.empty());
 }
 
 }  // namespace

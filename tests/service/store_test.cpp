@@ -27,7 +27,7 @@ protected:
 TEST_F(StoreTest, AppliesAllMigrations)
 {
     Store store(path);
-    EXPECT_EQ(store.schema_version(), 3);
+    EXPECT_EQ(store.schema_version(), 4);
 }
 
 TEST_F(StoreTest, ReopeningKeepsDataAndSchemaVersion)
@@ -37,7 +37,7 @@ TEST_F(StoreTest, ReopeningKeepsDataAndSchemaVersion)
         ASSERT_TRUE(store.add_user("alice", "h1", 1));
     }
     Store again(path);
-    EXPECT_EQ(again.schema_version(), 3);
+    EXPECT_EQ(again.schema_version(), 4);
     EXPECT_EQ(again.user_hash("alice"), "h1");
 }
 

@@ -69,6 +69,33 @@ inline std::string room_messages(std::string_view room_id)
     return std::string(prefix) + "rooms/" + std::string(room_id) + "/msg";
 }
 
+// Presence of one member of a room, retained:
+// chat/v1/rooms/<id>/presence/<user>. Written by the room manager only, read
+// by connections admitted to the room. An empty retained payload means the
+// user is no longer a member.
+inline std::string room_presence(std::string_view room_id, std::string_view user)
+{
+    return std::string(prefix) + "rooms/" + std::string(room_id) + "/presence/" +
+           std::string(user);
+}
+
+// Every member's presence in one room (a subscription filter).
+inline std::string room_presence_filter(std::string_view room_id)
+{
+    return std::string(prefix) + "rooms/" + std::string(room_id) + "/presence/+";
+}
+
+// Typing indicators of one room: chat/v1/rooms/<id>/typing. Written and read
+// by admitted members, never retained; the plugin stamps sender and ts.
+inline std::string room_typing(std::string_view room_id)
+{
+    return std::string(prefix) + "rooms/" + std::string(room_id) + "/typing";
+}
+
+// Online/offline events of users, published by the broker plugin and read
+// by the room manager only (see docs/protocol.md, Presence).
+inline constexpr std::string_view sys_presence = "chat/v1/sys/presence";
+
 // Retained metadata of every room.
 inline constexpr std::string_view all_room_meta = "chat/v1/rooms/+/meta";
 
@@ -83,6 +110,8 @@ enum class Kind {
     guest_inbox,  // chat/v1/guest/<client_id>/<nonce>
     room_meta,    // chat/v1/rooms/<id>/meta
     room_msg,     // chat/v1/rooms/<id>/msg
+    room_presence,  // chat/v1/rooms/<id>/presence/<user>
+    room_typing,    // chat/v1/rooms/<id>/typing
     room_other,   // chat/v1/rooms/<id>/<anything else>
     plugin_control,
     unknown_chat  // under chat/v1/ but not a known shape
@@ -116,6 +145,20 @@ inline constexpr std::string_view ban = "ban";
 inline constexpr std::string_view unban = "unban";
 inline constexpr std::string_view passwd = "passwd";
 inline constexpr std::string_view delete_room = "delete";
+inline constexpr std::string_view history = "history";
+// Room discovery and administration (issue 5).
+inline constexpr std::string_view rooms = "rooms";          // list/search rooms
+inline constexpr std::string_view update = "update";        // owner: description, listed
+inline constexpr std::string_view transfer = "transfer";    // owner: hand over ownership
+
+// Operations on the plugin control topic ($CONTROL/mqchat/v1).
+namespace plugin {
+inline constexpr std::string_view present = "present";
+inline constexpr std::string_view revoke = "revoke";
+// Room manager only: asks the plugin for a snapshot of the online users on
+// topic::sys_presence, sent to the asking client id alone.
+inline constexpr std::string_view presence_sync = "presence_sync";
+}  // namespace plugin
 
 // Operations a guest (a connection without a username) may request.
 inline bool allowed_for_guest(std::string_view name)
@@ -172,6 +215,18 @@ inline constexpr std::size_t max_user_name = 32;
 inline constexpr std::size_t max_room_name = 64;
 inline constexpr std::size_t max_password = 1024;
 inline constexpr std::size_t max_text = 8 * 1024;
+// history: messages per reply, and the default when no limit is given.
+inline constexpr std::size_t max_history_page = 500;
+inline constexpr std::size_t default_history_page = 50;
+// rooms: entries per reply, and the default.
+inline constexpr std::size_t max_rooms_page = 500;
+inline constexpr std::size_t default_rooms_page = 100;
+// Room description, in bytes of UTF-8.
+inline constexpr std::size_t max_description = 512;
+// A typing=true indicator holds this long unless refreshed or stopped; the
+// client library refreshes it every typing_refresh_ms while the user types.
+inline constexpr long long typing_ttl_ms = 6000;
+inline constexpr long long typing_refresh_ms = 3000;
 }  // namespace limits
 
 }  // namespace mqchat

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,27 +34,62 @@ struct Options {
     // MemoryTokenStore.
     std::shared_ptr<TokenStore> tokens;
 
-    // Log sink; the library is silent without one. Called from any thread.
+    // Log sink; the library is silent without one. Called from any of the
+    // library's threads (never while it holds a lock of its own).
     Logger logger;
+
+    // How many recent messages entering a room shows before live ones;
+    // 0 shows only what arrives after entering. At most 500.
+    int history_on_enter = 50;
+
+    // How long a catch-up (after a reconnect, or for a gap in the seqs) may
+    // go without progress before the library delivers what it has and logs
+    // the gap. Live messages of that room wait meanwhile. Loading history on
+    // entering waits up to the longer of this and request_timeout. Time
+    // spent offline does not count.
+    std::chrono::milliseconds catch_up_wait{3000};
+
+    // send_async(): at most this many sends wait for the broker at once,
+    // each for at most send_timeout before it is reported as failed.
+    std::size_t max_queued_sends = 1000;
+    std::chrono::milliseconds send_timeout{60000};
+
+    // Reconnecting: the delay doubles from the first value to the second
+    // (with some jitter) while attempts fail. After reconnect_attempts
+    // failures in a row the client stops trying; 0 means never stop.
+    std::chrono::milliseconds reconnect_delay_min{250};
+    std::chrono::milliseconds reconnect_delay_max{5000};
+    int reconnect_attempts = 0;
 };
 
 // One user's view of mqchat.
 //
 // Errors: every blocking call throws Error (see error.hpp) and nothing else
-// except std::bad_alloc and the TokenStore's std::runtime_error.
+// except std::bad_alloc and the TokenStore's std::runtime_error. Errors
+// "of any request" are timeout, not_authenticated and connect_failed.
 //
 // Thread safety: all members may be called from several threads at once,
-// including from inside the on_message callback. The destructor must not run
-// on the dispatch thread.
+// including from inside the callbacks. The destructor must not run on the
+// dispatch thread (that is, not inside a callback).
 //
-// Reconnects: the user connection reconnects by itself. After a reconnect the
-// client presents every stored join token again and resubscribes to every
-// room it entered; messages published while it was away are not fetched
-// (history is not part of the protocol yet).
+// Threads: callbacks (on_message, on_send_result) run on the client's own
+// dispatch thread, one at a time, never on a Paho thread. A callback that
+// blocks (say, calls send()) holds up the others, nothing more.
+//
+// The connection: connect() (or login()) starts it; from then on the client
+// keeps it up by itself until disconnect(). When the broker goes away it
+// reconnects with backoff (Options::reconnect_*), also when the very first
+// attempt fails, and after every reconnect presents the join tokens of the
+// entered rooms again and resubscribes to them. A session token the broker
+// refuses (expired, revoked) stops the retries: log in again.
+//
+// History and catch-up: see enter_room(). Per room, on_message sees every
+// message exactly once and in seq order, history first, across gaps and
+// reconnects, as long as the archive has them.
 class Client {
 public:
-    // Starts the dispatch thread; does not connect. Throws Error usage when
-    // options.user is empty.
+    // Starts the dispatch and link threads; does not connect. Throws Error
+    // usage when options.user is empty.
     explicit Client(Options options);
     ~Client();
 
@@ -69,12 +107,15 @@ public:
     // Errors: bad_credentials, rate_limited, timeout, connect_failed.
     std::string login(const std::string& password);
 
-    // Connects as the user with the stored session token. No effect when
-    // already connected. Errors: not_authenticated (no token, or the broker
-    // refused it: expired or revoked), connect_failed.
+    // Connects as the user with the stored session token and waits for the
+    // outcome of one attempt. No effect when already connected.
+    // Errors: not_authenticated (no token, or the broker refused it: expired
+    // or revoked; the client stops trying), connect_failed (the broker could
+    // not be reached; the client keeps trying in the background, so rooms
+    // entered and messages queued meanwhile go through once it is back).
     void connect();
 
-    // Whether the user connection is up right now.
+    // Whether the user connection is up (and restored) right now.
     [[nodiscard]] bool is_connected() const;
 
     // Creates a room owned by the user and stores its join token. Does not
@@ -104,7 +145,8 @@ public:
     // no_such_room, plus the errors of any request.
     void kick(const std::string& room_name, const std::string& user);
     void ban(const std::string& room_name, const std::string& user);
-    void unban(const std::string& room_name, const std::string& user);
+    // Returns whether the user was banned.
+    bool unban(const std::string& room_name, const std::string& user);
 
     // Owner only: sets a new room password. With `revoke_members`, every
     // member but the owner is removed and must rejoin with the new password.
@@ -126,25 +168,62 @@ public:
                                          std::chrono::milliseconds(500));
 
     // Enters a room: presents its stored join token to the broker and
-    // subscribes to its messages, which then reach the on_message handler.
-    // Entering twice is harmless. Errors: not_joined (no stored join token),
-    // not_admitted (the broker refused: token expired or revoked), timeout.
+    // subscribes to its messages. on_message then gets the room's last
+    // Options::history_on_enter messages from the archive, followed by live
+    // ones, each once and in seq order (live messages arriving meanwhile
+    // wait). The room stays entered until leave_room, also across reconnects,
+    // disconnect() and connect(): each time the client catches up from the
+    // last seq it delivered. A jump in the live seqs (a lost delivery) is
+    // filled from the archive the same way.
+    //
+    // Online, the broker's answer comes back here; offline, the room is
+    // remembered and entered once the connection is up (a refusal then is
+    // logged and the room forgotten). Entering twice is harmless.
+    // Errors: not_joined (no stored join token), not_admitted (the broker
+    // refused: token expired or revoked; the room is forgotten), timeout
+    // (the room stays remembered and is entered after the next reconnect).
     void enter_room(const std::string& room_name);
 
+    // One page of a room's archive, oldest first: the newest `limit`
+    // messages, or with before_seq, the newest `limit` older than that seq
+    // (scrolling back: pass the previous page's oldest_seq). Needs no
+    // enter_room, only membership. `limit` is 1-500.
+    // Errors: not_member, no_such_room, bad_request (limit out of range),
+    // plus the errors of any request.
+    HistoryPage history(const std::string& room_name,
+                        std::optional<std::int64_t> before_seq = std::nullopt, int limit = 50);
+
     // Sends `text` to a room (presenting its join token first if needed) and
-    // waits for the broker's acknowledgement. Returns the message id.
+    // waits for the broker's acknowledgement. Returns the message id. Does
+    // not queue: offline it fails at once. Use send_async to queue.
     // Errors: not_joined, not_admitted (the broker refused the publish),
-    // bad_request (text over 8 KiB or not UTF-8), timeout.
+    // bad_request (text over 8 KiB or not UTF-8), connect_failed, timeout.
     std::string send(const std::string& room_name, const std::string& text);
 
+    // Queues `text` for a room and returns its message id at once. The link
+    // thread publishes queued sends in order as soon as the connection is up,
+    // retrying (with the same id, so receivers show it once) after a
+    // connection loss. Each one is reported exactly once to on_send_result:
+    // delivered (the broker accepted it), not_admitted (refused), timeout
+    // (not accepted within Options::send_timeout), or connect_failed (the
+    // Client was destroyed first).
+    // Errors, thrown at once: bad_request (text over 8 KiB or not UTF-8),
+    // not_joined, rate_limited (Options::max_queued_sends are waiting).
+    std::string send_async(const std::string& room_name, const std::string& text);
+
     // Sets the handler for messages of entered rooms (replacing any earlier
-    // one). It runs on the client's own dispatch thread, one message at a
-    // time, never on a Paho thread. Duplicates (same message id in a room)
-    // are dropped; malformed messages are logged and skipped.
+    // one). It runs on the dispatch thread, one message at a time.
+    // Duplicates (same seq, or same message id) are dropped; malformed
+    // messages are logged, count as seen, and are skipped.
     void on_message(std::function<void(const Message&)> handler);
 
-    // Closes the user connection. Stored tokens stay. No effect when not
-    // connected. Never throws.
+    // Sets the handler for send_async outcomes (replacing any earlier one).
+    // It runs on the dispatch thread. Without one, failures are only logged.
+    void on_send_result(std::function<void(const SendResult&)> handler);
+
+    // Closes the user connection and stops reconnecting. Stored tokens,
+    // entered rooms and queued sends stay for the next connect(). No effect
+    // when not connected. Never throws.
     void disconnect();
 
     [[nodiscard]] const std::string& user() const noexcept;

@@ -23,7 +23,7 @@ struct StoredTokens {
 
 // Storage for tokens. Implementations must be safe to call from several
 // threads at once; the Client calls them from the caller's thread and from
-// its dispatch thread (after a reconnect).
+// its link thread (on every reconnect and for queued sends).
 class TokenStore {
 public:
     virtual ~TokenStore() = default;

@@ -5,6 +5,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "mqchat/protocol.hpp"
 
 namespace mqchat::client {
 
@@ -37,6 +40,26 @@ struct Message {
     std::int64_t seq = 0;      // per-room sequence number, from 1
     std::int64_t ts = 0;       // broker clock, milliseconds since the epoch
     bool mine = false;         // sender is the user of this client
+};
+
+// One page of a room's archive, from Client::history().
+struct HistoryPage {
+    std::vector<Message> messages;  // oldest first; malformed entries left out
+    // The lowest seq on this page, malformed entries included (0 when the
+    // page is empty): pass it as before_seq to page further back.
+    std::int64_t oldest_seq = 0;
+    bool more = false;              // older messages exist
+    std::int64_t last_seq = 0;      // the newest seq archived for the room
+};
+
+// What became of one Client::send_async(): reported exactly once.
+struct SendResult {
+    std::string room;           // room name, as given to send_async
+    std::string id;             // the message id send_async returned
+    ErrorCode code = ErrorCode::ok;  // ok: the broker accepted it
+    std::string message;        // why it failed; empty when delivered
+
+    [[nodiscard]] bool delivered() const noexcept { return code == ErrorCode::ok; }
 };
 
 enum class LogLevel { debug, info, warning, error };

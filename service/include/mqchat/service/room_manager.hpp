@@ -27,6 +27,8 @@ struct RoomManagerConfig {
     RateLimit room_join_failures{20, std::chrono::milliseconds(60'000)};
     // Failed logins per account name, whoever tries.
     RateLimit login_failures{10, std::chrono::milliseconds(60'000)};
+    // The room manager's own MQTT username; nobody may register it.
+    std::string service_user = "mqchat-service";
 };
 
 // A reply ready to publish: `body` is the JSON text, `code` the outcome
@@ -79,10 +81,13 @@ private:
     Reply do_unban(const Request& request);
     Reply do_passwd(const Request& request);
     Reply do_delete(const Request& request);
+    Reply do_history(const Request& request);
 
     // Finds the room named in the request's "room" field; with
     // `owner_only`, not_owner unless the requester owns it.
     ErrorCode find_room(const Request& request, bool owner_only, RoomRecord& room);
+    // Reads and checks the "user" field of kick, ban and unban.
+    ErrorCode target_user(const Request& request, std::string& user);
     // Voids `user`'s ("*": everyone's) join tokens for the room issued up to
     // now: stored, then sent to the broker, which cuts deliveries at once.
     void revoke(const std::string& room_id, const std::string& user);

@@ -23,6 +23,10 @@ class message;
 
 namespace mqchat::service {
 
+namespace detail {
+struct StopSignal;
+}
+
 struct ServiceConfig {
     std::string broker_uri = "tcp://127.0.0.1:1883";
     std::string service_user = "mqchat-service";
@@ -78,9 +82,7 @@ private:
     std::unique_ptr<WorkerPool> pool_;
     RoomManager* manager_ = nullptr;
 
-    std::atomic<bool> stopping_{false};
-    std::mutex wait_mutex_;
-    std::condition_variable wake_;
+    std::unique_ptr<detail::StopSignal> stop_;
     std::thread connector_;
     std::atomic<bool> ready_signalled_{false};
     bool stopped_ = false;

@@ -46,6 +46,33 @@ struct Revocation {
     std::int64_t before_ms = 0;
 };
 
+// One archived room message. `id` and `text` are empty for a payload that
+// was not {"id": string, "text": string}; the row is kept so the sequence
+// has no holes.
+struct ArchivedMessage {
+    std::string room_id;
+    std::int64_t seq = 0;
+    std::optional<std::string> id;
+    std::string sender;
+    std::optional<std::string> text;
+    std::int64_t ts = 0;  // broker clock, milliseconds since the epoch
+};
+
+// Which slice of a room's archive (docs/protocol.md, "History"): with
+// `after`, the oldest `limit` messages above it; otherwise the newest
+// `limit` below `before` (or below the end).
+struct HistoryQuery {
+    std::optional<std::int64_t> after;
+    std::optional<std::int64_t> before;
+    std::size_t limit = 50;
+};
+
+struct HistoryPage {
+    std::vector<ArchivedMessage> messages;  // oldest first
+    bool more = false;                      // more exist in the asked direction
+    std::int64_t last_seq = 0;              // highest seq archived for the room
+};
+
 // One SQLite connection (WAL, foreign keys on, busy timeout) guarded by a
 // mutex. The schema is brought up to date by ordered migrations at open.
 // Every statement binds user data as parameters.
@@ -63,7 +90,7 @@ public:
     // The highest migration applied.
     [[nodiscard]] int schema_version();
 
-    // False if the name is taken.
+    // False if the name is taken, also in another case ("Alice", "alice").
     [[nodiscard]] bool add_user(std::string_view name, std::string_view password_hash,
                                 std::int64_t created_s);
     [[nodiscard]] std::optional<std::string> user_hash(std::string_view name);
@@ -96,6 +123,18 @@ public:
 
     // Removes the room with its members and bans. True if it existed.
     bool delete_room(std::string_view room_id);
+
+    // Archives a message; false if (room, seq) was stored already.
+    bool append_message(const ArchivedMessage& message);
+    [[nodiscard]] HistoryPage history(std::string_view room_id, const HistoryQuery& query);
+
+    // Retention: keeps the newest `keep` messages of the room (0: no count
+    // limit) and drops those older than `older_than_ms` (0: no age limit).
+    // Returns how many were removed.
+    std::size_t prune_room_messages(std::string_view room_id, std::int64_t keep,
+                                    std::int64_t older_than_ms);
+    // Every room id with archived messages.
+    [[nodiscard]] std::vector<std::string> archived_rooms();
 
     // Keeps the latest before_ms per (room, user).
     void add_revocation(const Revocation& revocation);

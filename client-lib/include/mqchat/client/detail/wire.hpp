@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -43,6 +44,12 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
 // {"id":...,"text":...} for a room's msg topic.
 [[nodiscard]] std::string message_payload(std::string_view id, std::string_view text);
 
+// {"room":...} plus whichever of "before", "after" and "limit" are given.
+[[nodiscard]] std::string history_request(std::string_view room,
+                                          std::optional<std::int64_t> before,
+                                          std::optional<std::int64_t> after,
+                                          std::optional<int> limit);
+
 // Reads a control reply. Returns the whole object when "ok" is true.
 // Throws Error with the replied code when "ok" is false (an unknown code
 // becomes internal_error, its text kept in the message), and Error
@@ -73,6 +80,33 @@ using UserProperties = std::vector<std::pair<std::string, std::string>>;
                                                         const UserProperties& properties,
                                                         std::string_view own_user,
                                                         std::string* why = nullptr);
+
+// The broker-stamped seq of a delivered room message, read on its own so a
+// message with a malformed payload still counts as seen. nullopt when the
+// property is missing or not an integer.
+[[nodiscard]] std::optional<std::int64_t> stamped_seq(const UserProperties& properties);
+
+// One entry of a history reply. `message` is empty when the archive marks
+// the entry malformed (or it lacks a field): its seq still counts as seen.
+struct ArchiveEntry {
+    std::int64_t seq = 0;
+    std::optional<Message> message;
+};
+
+// A history reply (docs/protocol.md, "History"); entries oldest first.
+struct HistoryBatch {
+    std::string room_id;
+    std::vector<ArchiveEntry> entries;
+    bool more = false;           // more in the direction asked for
+    std::int64_t last_seq = 0;   // newest seq archived for the room
+};
+
+// Reads an ok history reply for the room the caller calls `room_name`.
+// Entries without an integer seq are skipped (they cannot be counted).
+// Throws Error internal_error when "messages" is not an array.
+[[nodiscard]] HistoryBatch history_from_json(const nlohmann::json& reply,
+                                             std::string_view room_name,
+                                             std::string_view own_user);
 
 // Remembers the last `per_room` message ids of every room, so a message
 // delivered twice (a retried QoS 1 send, a resubscribe) is shown once.
