@@ -4,9 +4,10 @@
 # the scenarios and the results.
 #
 #   scripts/bench.sh [--smoke] [--out FILE] [--build-dir DIR] [--no-build] [--keep]
-#                    [mqchat_bench flags, e.g. --fanout-messages 5000 --client-nodelay]
+#                    [mqchat_bench flags, e.g. --fanout-messages 5000 --client-nagle]
 #
-#   --smoke      tiny sizes, under a minute (the ctest test "bench_smoke")
+#   --smoke      tiny sizes, under a minute (the ctest test "bench_smoke"); the
+#                benchmark is stopped after 90 s ($MQCHAT_BENCH_TIMEOUT; full: 3600)
 #   --out FILE   the JSON results                     [./bench-results.json]
 #   --build-dir  where mqchat is built                [$MQCHAT_BUILD_DIR or ./build]
 #   --no-build   use the binaries as they are
@@ -28,8 +29,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${MQCHAT_BUILD_DIR:-$root/build}
 out=$PWD/bench-results.json
+max_queued=${MQCHAT_MAX_QUEUED:-10000}  # backend.sh's default, for the plain broker too
 build=1
 keep=0
+smoke=0
 bench_args=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
         sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
         exit 0
         ;;
+    --smoke) smoke=1; bench_args+=("$1"); shift ;;
     *) bench_args+=("$1"); shift ;;
     esac
 done
@@ -140,6 +144,7 @@ start_plain() {
         -e "s|@BIND@|127.0.0.1|g" \
         -e "s|@DATA_DIR@|$dir|g" \
         -e "s|@RUN_USER@|$(id -un)|g" \
+        -e "s|@MAX_QUEUED@|$max_queued|g" \
         "$root/mosquitto/mosquitto.conf.in" >"$dir/mosquitto.conf"
     if grep -v '^#' "$dir/mosquitto.conf" | grep -q '@[A-Z_]*@' ||
         ! grep -q '^allow_anonymous true$' "$dir/mosquitto.conf"; then
@@ -193,6 +198,13 @@ broker_setting() {
     awk -v key="$1" '$1 == key { print $2; exit }' "$work/plain/mosquitto.conf"
 }
 
+# Scenario 8 holds thousands of sockets in this process's children (the
+# brokers) and in mqchat_bench: raise the soft limit on open files to the
+# hard one. The number of connections the machine allows is about this
+# limit, per process.
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+echo "bench: open files limit $(ulimit -Sn) (hard $(ulimit -Hn))" >&2
+
 start_plain
 start_mqchat mqchat MQCHAT_ARGON2_T=1 MQCHAT_ARGON2_M=8 MQCHAT_ARGON2_P=1
 mqchat_port=$started_port
@@ -206,6 +218,7 @@ joins_port=$started_port
     --plain-broker "tcp://127.0.0.1:$plain_port" --plain-broker-pid "$plain_pid" \
     --mqchat-broker "tcp://127.0.0.1:$mqchat_port" \
     --mqchat-broker-pid "$mqchat_broker_pid" --room-manager-pid "$mqchat_manager_pid" \
+    --mqchat-store "$work/mqchat/data/mqchat.db" \
     --joins-broker "tcp://127.0.0.1:$joins_port" \
     --joins-argon2-t "$(manager_config joins argon2_t)" \
     --joins-argon2-m "$(manager_config joins argon2_m_kib)" \
@@ -219,6 +232,8 @@ joins_port=$started_port
     --setting "broker_max_queued_messages=$(broker_setting max_queued_messages)" \
     --setting "broker_autosave_interval=$(broker_setting autosave_interval)" \
     --setting "mqchat_setup_argon2=t=1,m=8,p=1" \
+    --setting "open_files_limit=$(ulimit -Sn)" \
+    --setting "load_average_at_start=$(cut -d' ' -f1-3 /proc/loadavg)" \
     --out "$out" "${bench_args[@]}" &
 bench_pid=$!
 status=0

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client_nodelay.hpp"
 #include "mqchat/client/detail/wire.hpp"
 #include "mqchat/client/error.hpp"
 #include "mqchat/protocol.hpp"
@@ -133,6 +134,7 @@ void Swarm::connect()
                                                : connections_.back()->connect("", ""));
     }
     wait_all(connecting, setup_timeout, target_.name + " connect");
+    apply_client_nodelay(target_.broker);
 
     // mqchat replies to users go to their inbox.
     if (target_.is_mqchat) {
@@ -154,6 +156,7 @@ void Swarm::log_in_everyone()
     if (!guest.connect("", "")->wait_for(setup_timeout)) {
         throw std::runtime_error("guest connect: no CONNACK");
     }
+    apply_client_nodelay(target_.broker);
     const std::string reply_topic =
         topic::guest_inbox(guest_id, client::detail::random_hex(16));
     if (!guest.subscribe(reply_topic)->wait_for(setup_timeout)) {
