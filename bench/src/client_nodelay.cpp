@@ -1,30 +1,16 @@
 #include "client_nodelay.hpp"
 
-#include <dlfcn.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <atomic>
+
+#include "mqchat/tcp_nodelay.hpp"
+
+namespace mqchat::bench {
 
 namespace {
 
-std::atomic<bool> nodelay{false};
-
-bool is_tcp(int fd, const sockaddr* address)
-{
-    if (address == nullptr ||
-        (address->sa_family != AF_INET && address->sa_family != AF_INET6)) {
-        return false;
-    }
-    int type = 0;
-    socklen_t length = sizeof type;
-    return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 && type == SOCK_STREAM;
-}
+std::atomic<bool> nodelay{true};
 
 }  // namespace
-
-namespace mqchat::bench {
 
 void set_client_nodelay(bool on)
 {
@@ -36,17 +22,11 @@ bool client_nodelay()
     return nodelay;
 }
 
-}  // namespace mqchat::bench
-
-extern "C" int connect(int fd, const sockaddr* address, socklen_t length)
+void apply_client_nodelay(const std::string& broker)
 {
-    using connect_fn = int (*)(int, const sockaddr*, socklen_t);
-    static const auto real_connect = reinterpret_cast<connect_fn>(::dlsym(RTLD_NEXT, "connect"));
-
-    // Before the handshake, so even the CONNECT packet goes out at once.
-    if (nodelay && is_tcp(fd, address)) {
-        int on = 1;
-        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    if (nodelay) {
+        (void)set_tcp_nodelay_to(broker);
     }
-    return real_connect(fd, address, length);
 }
+
+}  // namespace mqchat::bench

@@ -15,7 +15,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -34,12 +33,13 @@ using nlohmann::json;
 struct Config {
     Sizes sizes;
     bool smoke = false;
-    Target plain{"plain", "", false, 0, 0};
-    Target mqchat{"mqchat", "", true, 0, 0};
+    Target plain{"plain", "", false, 0, 0, "", false};
+    Target mqchat{"mqchat", "", true, 0, 0, "", false};
     JoinTarget joins;
-    std::vector<std::string> scenarios{"fanout", "latency", "rooms", "joins"};
+    std::vector<std::string> scenarios{"fanout", "latency", "rooms",       "joins",
+                                       "storm",  "archive", "connections"};
     std::string out = "bench-results.json";
-    bool client_nodelay = false;
+    bool client_nagle = false;
     std::vector<std::string> settings;  // KEY=VALUE, recorded as given
 };
 
@@ -51,6 +51,8 @@ void add_options(CLI::App& app, Config& c)
     app.add_option("--mqchat-broker", c.mqchat.broker, "mqchat's broker, Paho URI");
     app.add_option("--mqchat-broker-pid", c.mqchat.broker_pid, "its pid, for VmRSS");
     app.add_option("--room-manager-pid", c.mqchat.manager_pid, "the room manager's pid");
+    app.add_option("--mqchat-store", c.mqchat.store_path,
+                   "the room manager's SQLite file (scenario 5 reads and seeds it)");
     app.add_option("--joins-broker", c.joins.broker,
                    "mqchat backend at the default Argon2id cost (scenario 4)");
     app.add_option("--joins-argon2-t", c.joins.cost.t_cost, "its Argon2id iterations")
@@ -61,16 +63,20 @@ void add_options(CLI::App& app, Config& c)
         ->capture_default_str();
     app.add_option("--joins-workers", c.joins.workers, "its room manager's worker threads")
         ->capture_default_str();
-    app.add_option("--scenarios", c.scenarios, "fanout, latency, rooms (with memory), joins")
+    app.add_option("--scenarios", c.scenarios,
+                   "fanout (with the archive's rate), latency, rooms (with memory), joins, "
+                   "storm, archive (history), connections")
         ->delimiter(',')
-        ->check(CLI::IsMember({"fanout", "latency", "rooms", "joins"}))
+        ->check(CLI::IsMember(
+            {"fanout", "latency", "rooms", "joins", "storm", "archive", "connections"}))
         ->capture_default_str();
     app.add_option("--out", c.out, "JSON results file")->capture_default_str();
     app.add_flag("--plain-with-properties", c.plain.add_stamps,
                  "plain senders attach the sender/seq/ts properties mqchat stamps, so both "
                  "targets deliver the same bytes (a control, not the comparison asked for)");
-    app.add_flag("--client-nodelay", c.client_nodelay,
-                 "set TCP_NODELAY on the benchmark's own client sockets (not what ships)");
+    app.add_flag("--client-nagle", c.client_nagle,
+                 "leave Nagle on for the benchmark's own client sockets (as before mqchat set "
+                 "TCP_NODELAY; the room manager and the client library still set it)");
     app.add_option("--setting", c.settings, "KEY=VALUE to record under settings (repeatable)");
 
     Sizes& s = c.sizes;
@@ -104,6 +110,25 @@ void add_options(CLI::App& app, Config& c)
         ->capture_default_str();
     app.add_option("--join-rooms", s.join_rooms, "rooms each user joins")
         ->capture_default_str();
+    app.add_option("--history-stored", s.history_stored, "archived messages while querying")
+        ->capture_default_str();
+    app.add_option("--history-per-room", s.history_per_room, "seeded messages per room")
+        ->capture_default_str();
+    app.add_option("--history-back", s.history_back, "how far back the deep page starts")
+        ->capture_default_str();
+    app.add_option("--history-queries", s.history_queries, "queries of each kind")
+        ->capture_default_str();
+    app.add_option("--storm-logins", s.storm_logins, "logins sent at once")
+        ->capture_default_str();
+    app.add_option("--storm-users", s.storm_users, "accounts the logins are for")
+        ->capture_default_str();
+    app.add_option("--storm-idle-seconds", s.storm_idle_seconds, "baseline traffic")
+        ->capture_default_str();
+    app.add_option("--connections", s.connections, "idle connections")->capture_default_str();
+    app.add_option("--connection-users", s.connection_users, "mqchat accounts they use")
+        ->capture_default_str();
+    app.add_option("--connect-depth", s.connect_depth, "connects in flight at once")
+        ->capture_default_str();
 }
 
 json sizes_json(const Sizes& s)
@@ -126,7 +151,17 @@ json sizes_json(const Sizes& s)
             {"rooms_users", s.rooms_users},
             {"rooms_messages", s.rooms_messages},
             {"join_users", s.join_users},
-            {"join_rooms", s.join_rooms}};
+            {"join_rooms", s.join_rooms},
+            {"history_stored", s.history_stored},
+            {"history_per_room", s.history_per_room},
+            {"history_back", s.history_back},
+            {"history_queries", s.history_queries},
+            {"storm_logins", s.storm_logins},
+            {"storm_users", s.storm_users},
+            {"storm_idle_seconds", s.storm_idle_seconds},
+            {"connections", s.connections},
+            {"connection_users", s.connection_users},
+            {"connect_depth", s.connect_depth}};
 }
 
 json header(const Config& c, int argc, char** argv)
@@ -152,7 +187,7 @@ json header(const Config& c, int argc, char** argv)
             {"machine",
              {{"nproc", machine.nproc}, {"cpu", machine.cpu_model}, {"kernel", machine.kernel}}},
             {"settings",
-             {{"client_tcp_nodelay", c.client_nodelay},
+             {{"client_tcp_nodelay", !c.client_nagle},
               {"plain_with_properties", c.plain.add_stamps},
               {"joins_argon2",
                {{"t", c.joins.cost.t_cost},
@@ -194,6 +229,18 @@ void run_all(const Config& c, json& document)
                     [&] { return json{{"mqchat", to_json(run_joins(c.joins, c.sizes))}}; });
             continue;
         }
+        // The login storm needs the default Argon2id cost: the joins backend.
+        if (scenario == "storm") {
+            const Target joins{"joins", c.joins.broker, true, 0, 0, "", false};
+            attempt(document, scenario, "mqchat (joins backend)",
+                    [&] { return json{{"mqchat", to_json(run_storm(joins, c.sizes))}}; });
+            continue;
+        }
+        if (scenario == "archive") {
+            attempt(document, scenario, "mqchat",
+                    [&] { return json{{"mqchat", to_json(run_history(c.mqchat, c.sizes))}}; });
+            continue;
+        }
         if (c.plain.broker.empty() || c.mqchat.broker.empty()) {
             document["errors"].push_back(scenario + ": needs --plain-broker and --mqchat-broker");
             continue;
@@ -210,6 +257,9 @@ void run_all(const Config& c, json& document)
         for (const Target* t : {&c.plain, &c.mqchat}) {
             attempt(document, scenario, t->name, [&]() -> json {
                 if (scenario == "fanout") return {{t->name, to_json(run_fanout(*t, c.sizes))}};
+                if (scenario == "connections") {
+                    return {{t->name, to_json(run_connections(*t, c.sizes))}};
+                }
                 return {{t->name, to_json(run_rooms(*t, c.sizes))}};
             });
         }
@@ -233,7 +283,7 @@ int main(int argc, char** argv)
     if (config.joins.broker.empty()) {
         config.joins.broker = config.mqchat.broker;
     }
-    set_client_nodelay(config.client_nodelay);
+    set_client_nodelay(!config.client_nagle);
 
     json document = header(config, argc, argv);
     run_all(config, document);

@@ -18,6 +18,11 @@ constexpr double fanout_target = 0.90;    // mqchat / plain delivered msg/s
 constexpr double latency_target = 1.25;   // mqchat / plain p99, at most
 constexpr double rooms_target = 0.90;     // mqchat large / small rooms msg/s
 constexpr double joins_target = 0.80;     // joins/s / raw Argon2id hashes/s
+constexpr double history_p99_target_ms = 5.0;  // absolute, per query
+constexpr double archive_drain_target_s = 1.0;  // done within this after the run
+constexpr double storm_target = 2.0;           // p99 during the storm / idle, at most
+constexpr double connects_target = 0.5;        // mqchat / plain connects/s, at least
+constexpr double connection_memory_target = 2.0;  // mqchat / plain bytes, at most
 constexpr double mib = 1024.0 * 1024.0;
 
 json optional_bytes(const std::optional<std::uint64_t>& bytes)
@@ -93,6 +98,37 @@ void judge_memory(json& scenarios)
                           memory["plain"]["broker_rss_bytes"].get<double>();
     }
     scenarios["memory"] = memory;
+}
+
+// "archive": history from its own run, the rate from the mqchat fan-out.
+// Met when the archive stored every message of the fan-out, was done within
+// archive_drain_target_s of the last delivery (no backlog left to work
+// off), and both history p99s are under history_p99_target_ms.
+void judge_archive(json& scenarios)
+{
+    if (!scenarios.contains("archive")) {
+        return;
+    }
+    json& archive = scenarios["archive"];
+    if (scenarios.contains("fanout") && scenarios["fanout"].contains("mqchat") &&
+        scenarios["fanout"]["mqchat"].contains("archive")) {
+        archive["rate"] = scenarios["fanout"]["mqchat"]["archive"];
+    }
+    const json history = archive.value("mqchat", json());
+    if (!history.is_object()) {
+        return;
+    }
+    bool met = history["latest"]["p99_ms"].get<double>() < history_p99_target_ms &&
+               history["deep"]["p99_ms"].get<double>() < history_p99_target_ms;
+    if (archive.contains("rate")) {
+        const json& rate = archive["rate"];
+        archive["ratio"] = rate["archived_per_s"].get<double>() /
+                           std::max(rate["sent_per_s"].get<double>(), 1e-9);
+        met = met && rate["archived"] == rate["messages"] &&
+              rate["drain_seconds"].get<double>() <= archive_drain_target_s;
+    }
+    archive["target"] = {{"at_most", history_p99_target_ms}};
+    archive["met"] = met;
 }
 
 // ---------------------------------------------------------------------------
@@ -234,6 +270,65 @@ json to_json(const RoomsResult& r)
     return out;
 }
 
+json to_json(const Percentiles& p)
+{
+    return {{"samples", p.samples}, {"p50_ms", p.p50_ms}, {"p99_ms", p.p99_ms},
+            {"max_ms", p.max_ms}};
+}
+
+json to_json(const FanoutResult& r)
+{
+    json out = to_json(r.traffic);
+    if (r.archive) {
+        const ArchiveRate& a = *r.archive;
+        out["archive"] = {{"messages", a.messages},
+                          {"archived", a.archived},
+                          {"seconds", a.seconds},
+                          {"archived_per_s", a.archived_per_s},
+                          {"sent_per_s", r.traffic.seconds > 0
+                                             ? static_cast<double>(r.traffic.sent) /
+                                                   r.traffic.seconds
+                                             : 0.0},
+                          {"drain_seconds", a.drain_s},
+                          {"max_backlog", a.max_backlog},
+                          {"backlog_first_half", a.backlog_first_half},
+                          {"backlog_second_half", a.backlog_second_half}};
+    }
+    return out;
+}
+
+json to_json(const HistoryResult& r)
+{
+    return {{"stored", r.stored},
+            {"room_messages", r.room_messages},
+            {"seed_seconds", r.seed_s},
+            {"latest", to_json(r.latest)},
+            {"deep", to_json(r.deep)}};
+}
+
+json to_json(const StormResult& r)
+{
+    return {{"logins", r.logins},
+            {"seconds", r.seconds},
+            {"logins_per_s", r.logins_per_s},
+            {"idle", to_json(r.idle)},
+            {"storm", to_json(r.storm)},
+            {"idle_traffic", to_json(r.idle_traffic)},
+            {"storm_traffic", to_json(r.storm_traffic)}};
+}
+
+json to_json(const ConnectionsResult& r)
+{
+    return {{"connections", r.connections},
+            {"seconds", r.seconds},
+            {"connects_per_s", r.connects_per_s},
+            {"before", to_json(r.before)},
+            {"after", to_json(r.after)},
+            {"broker_bytes_per_connection", r.broker_bytes_per_connection},
+            {"manager_bytes_per_connection", r.manager_bytes_per_connection},
+            {"open_files_limit", r.open_files_limit}};
+}
+
 json to_json(const JoinsResult& r)
 {
     return {{"joins", r.joins},
@@ -273,12 +368,39 @@ void judge(json& scenarios)
         }
     }
     judge_memory(scenarios);
+    judge_archive(scenarios);
+    if (scenarios.contains("storm") && scenarios["storm"].contains("mqchat")) {
+        json& storm = scenarios["storm"];
+        compare(storm, storm["mqchat"]["storm"], storm["mqchat"]["idle"], "p99_ms", "at_most",
+                storm_target);
+    }
+    if (scenarios.contains("connections")) {
+        json& c = scenarios["connections"];
+        compare(c, side("connections", "mqchat"), side("connections", "plain"),
+                "connects_per_s", "at_least", connects_target);
+        json memory = json::object();
+        compare(memory, side("connections", "mqchat"), side("connections", "plain"),
+                "broker_bytes_per_connection", "at_most", connection_memory_target);
+        c["memory"] = memory;
+    }
 }
 
 bool complete(const json& scenarios, const std::vector<std::string>& wanted)
 {
     for (const std::string& name : wanted) {
-        if (!scenarios.contains(name) || !has_number(scenarios[name], "ratio")) {
+        if (!scenarios.contains(name) || !scenarios[name].contains("met")) {
+            return false;
+        }
+        // The archive's rate ratio exists only when the fan-out ran too.
+        if (!has_number(scenarios[name], "ratio") && name != "archive") {
+            return false;
+        }
+        // Memory per connection may be 0 at small sizes (no ratio): it is
+        // complete when both sides measured it.
+        if (name == "connections" &&
+            (!has_number(scenarios[name].value("plain", json()), "broker_bytes_per_connection") ||
+             !has_number(scenarios[name].value("mqchat", json()),
+                         "broker_bytes_per_connection"))) {
             return false;
         }
         if (name == "rooms" && (!scenarios.contains("memory") ||
@@ -365,6 +487,29 @@ void print_table(const json& document, std::ostream& out)
                         number_at(mq, "raw_argon2_per_s", 2), number_at(mq, "joins_per_s", 2),
                         ratio("joins"), target_text(judged("joins")), verdict(judged("joins"))});
     }
+    if (s.contains("archive")) {
+        const json& a = s["archive"];
+        const json rate = a.value("rate", none);
+        const json history = a.value("mqchat", none);
+        rows.push_back({"5 archive", "msg/s sent in 1 | archived", number_at(rate, "sent_per_s", 0),
+                        number_at(rate, "archived_per_s", 0), number_at(a, "ratio", 2),
+                        "keeps up", verdict(a)});
+        rows.push_back({"", "backlog max, 1st | 2nd half", number_at(rate, "backlog_first_half", 0),
+                        number_at(rate, "backlog_second_half", 0), "", "", ""});
+        rows.push_back({"", "archive done after last delivery s", "",
+                        number_at(rate, "drain_seconds", 2), "", "", ""});
+        const std::string stored =
+            history.is_object() ? number_at(history, "stored", 0) + " stored" : "";
+        for (const char* kind : {"latest", "deep"}) {
+            const json part = history.is_object() ? history[kind] : none;
+            const std::string back = std::to_string(
+                document["settings"]["sizes"]["history_back"].get<std::uint64_t>());
+            const std::string what = std::string(kind) == "latest" ? "newest 50" : back + " back";
+            rows.push_back({"", "history p50 | p99 ms, " + what, number_at(part, "p50_ms", 2),
+                            number_at(part, "p99_ms", 2), "", "< 5 ms", ""});
+        }
+        rows.push_back({"", "messages in the store", "", stored, "", "", ""});
+    }
     if (s.contains("memory")) {
         const json& plain = get("memory", "plain");
         const json& mq = get("memory", "mqchat");
@@ -378,6 +523,33 @@ void print_table(const json& document, std::ostream& out)
                         number_at(mq, "broker_bytes_per_membership", 0), "", "", ""});
         rows.push_back({"", "room manager bytes/membership", "",
                         number_at(mq, "manager_bytes_per_membership", 0), "", "", ""});
+    }
+    if (s.contains("storm")) {
+        const json mq = get("storm", "mqchat");
+        const json idle = mq.is_object() ? mq["idle"] : none;
+        const json storm = mq.is_object() ? mq["storm"] : none;
+        rows.push_back({"7 login storm", "msg p99 ms idle | storm", number_at(idle, "p99_ms", 2),
+                        number_at(storm, "p99_ms", 2), ratio("storm"),
+                        target_text(judged("storm")), verdict(judged("storm"))});
+        rows.push_back({"", "msg p50 ms idle | storm", number_at(idle, "p50_ms", 2),
+                        number_at(storm, "p50_ms", 2), "", "", ""});
+        rows.push_back({"", "logins/s (" + number_at(mq, "logins", 0) + " at once)", "",
+                        number_at(mq, "logins_per_s", 2), "", "", ""});
+    }
+    if (s.contains("connections")) {
+        const json plain = get("connections", "plain");
+        const json mq = get("connections", "mqchat");
+        const json& memory = s["connections"].value("memory", none);
+        rows.push_back({"8 connections", "connects/s, " + number_at(mq, "connections", 0) + " idle",
+                        number_at(plain, "connects_per_s", 0), number_at(mq, "connects_per_s", 0),
+                        ratio("connections"), target_text(judged("connections")),
+                        verdict(judged("connections"))});
+        rows.push_back({"", "broker bytes/connection", number_at(plain,
+                                                                 "broker_bytes_per_connection", 0),
+                        number_at(mq, "broker_bytes_per_connection", 0),
+                        number_at(memory, "ratio", 2), target_text(memory), verdict(memory)});
+        rows.push_back({"", "room manager bytes/connection", "",
+                        number_at(mq, "manager_bytes_per_connection", 0), "", "", ""});
     }
     print_rows(rows, out);
     print_losses(s, out);

@@ -19,9 +19,14 @@ namespace mqchat::bench {
 [[nodiscard]] nlohmann::json to_json(const LatencyResult& result);
 [[nodiscard]] nlohmann::json to_json(const RoomsResult& result);
 [[nodiscard]] nlohmann::json to_json(const JoinsResult& result);
+[[nodiscard]] nlohmann::json to_json(const FanoutResult& result);
+[[nodiscard]] nlohmann::json to_json(const HistoryResult& result);
+[[nodiscard]] nlohmann::json to_json(const StormResult& result);
+[[nodiscard]] nlohmann::json to_json(const ConnectionsResult& result);
 
 // Adds "ratio", "target" and "met" to every scenario whose numbers are all
-// there, and derives the "memory" scenario from "rooms".
+// there, derives the "memory" scenario from "rooms", and completes
+// "archive" with the archive's rate measured during "fanout".
 void judge(nlohmann::json& scenarios);
 
 // Whether every scenario in `wanted` has all its numbers.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -10,15 +11,18 @@
 #include <thread>
 #include <vector>
 
+#include "client_nodelay.hpp"
 #include "machine.hpp"
+#include "scenario_support.hpp"
+#include "store_file.hpp"
 #include "mqchat/client/client.hpp"
 #include "mqchat/client/detail/wire.hpp"
+#include "mqchat/client/error.hpp"
+#include "mqchat/protocol.hpp"
 
 namespace mqchat::bench {
 
-namespace {
-
-using namespace std::chrono_literals;
+namespace detail {
 
 // A fresh prefix for users, client ids and rooms: "<letter><6 hex>".
 std::string fresh_tag(char scenario)
@@ -70,6 +74,13 @@ double seconds_since(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+}  // namespace detail
+
+using namespace detail;
+using namespace std::chrono_literals;
+
+namespace {
 
 // CPU time of the broker, the room manager and this process over a run.
 class CpuMeter {
@@ -131,6 +142,16 @@ Sizes Sizes::smoke()
     s.rooms_messages = 1'000;
     s.join_users = 2;
     s.join_rooms = 2;
+    s.history_stored = 20'000;
+    s.history_per_room = 10'000;
+    s.history_back = 1'000;
+    s.history_queries = 20;
+    s.storm_logins = 8;
+    s.storm_users = 2;
+    s.storm_idle_seconds = 1;
+    s.connections = 100;
+    s.connection_users = 10;
+    s.connect_depth = 50;
     return s;
 }
 
@@ -138,7 +159,98 @@ Sizes Sizes::smoke()
 // 1. Fan-out throughput
 // ---------------------------------------------------------------------------
 
-TrafficResult run_fanout(const Target& target, const Sizes& sizes)
+namespace {
+
+// Samples, while a fan-out runs, how many of its messages the first receiver
+// has and how many the archive has stored, on its own thread.
+class ArchiveSampler {
+public:
+    ArchiveSampler(const std::string& store_path, std::string room_id,
+                   const BenchConnection& receiver)
+        : store_(store_path),
+          room_id_(std::move(room_id)),
+          receiver_(receiver),
+          base_received_(receiver.received()),
+          base_archived_(store_.room_messages(room_id_)),
+          start_(std::chrono::steady_clock::now())
+    {
+        thread_ = std::thread([this] { loop(); });
+    }
+
+    ~ArchiveSampler() { finish(); }
+    ArchiveSampler(const ArchiveSampler&) = delete;
+    ArchiveSampler& operator=(const ArchiveSampler&) = delete;
+
+    // Waits (bounded) until `messages` rows are archived, then stops.
+    ArchiveRate result(std::uint64_t messages, double traffic_seconds)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + archive_drain_timeout;
+        while (archived_.load() < messages && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(sample_every);
+        }
+        finish();
+
+        ArchiveRate rate;
+        rate.messages = messages;
+        rate.archived = archived_.load();
+        rate.seconds = last_growth_s_;
+        rate.archived_per_s = rate.seconds > 0 ? static_cast<double>(rate.archived) / rate.seconds
+                                               : 0;
+        rate.drain_s = std::max(0.0, last_growth_s_ - traffic_seconds);
+        for (const auto& [at, backlog] : backlog_) {
+            rate.max_backlog = std::max(rate.max_backlog, backlog);
+            auto& half = at < traffic_seconds / 2 ? rate.backlog_first_half
+                                                  : rate.backlog_second_half;
+            if (at <= traffic_seconds) {
+                half = std::max(half, backlog);
+            }
+        }
+        return rate;
+    }
+
+private:
+    static constexpr auto sample_every = std::chrono::milliseconds(50);
+    static constexpr auto archive_drain_timeout = std::chrono::seconds(30);
+
+    void loop()
+    {
+        while (!stop_.load()) {
+            const std::uint64_t received = receiver_.received() - base_received_;
+            const std::uint64_t archived = store_.room_messages(room_id_) - base_archived_;
+            const double at = seconds_since(start_);
+            if (archived > archived_.load()) {
+                last_growth_s_ = at;
+            }
+            archived_.store(archived);
+            backlog_.emplace_back(at, received > archived ? received - archived : 0);
+            std::this_thread::sleep_for(sample_every);
+        }
+    }
+
+    void finish()
+    {
+        stop_.store(true);
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+    StoreFile store_;
+    std::string room_id_;
+    const BenchConnection& receiver_;
+    std::uint64_t base_received_;
+    std::uint64_t base_archived_;
+    std::chrono::steady_clock::time_point start_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::uint64_t> archived_{0};
+    double last_growth_s_ = 0;                                // sampler thread, then result()
+    std::vector<std::pair<double, std::uint64_t>> backlog_;  // the same
+    std::thread thread_;
+};
+
+}  // namespace
+
+FanoutResult run_fanout(const Target& target, const Sizes& sizes)
 {
     // User 0 sends; users 1..N receive.
     const auto setup = std::chrono::steady_clock::now();
@@ -153,9 +265,19 @@ TrafficResult run_fanout(const Target& target, const Sizes& sizes)
     swarm.open(rooms);
     const double setup_s = seconds_since(setup);
 
-    TrafficResult result = metered_pump(target, swarm.routes(rooms), swarm.connections(),
-                                        sizes.fanout_messages, traffic_options(sizes));
-    result.setup_s = setup_s;
+    // 5. On mqchat, the archive stores every message of the run meanwhile.
+    std::unique_ptr<ArchiveSampler> sampler;
+    if (target.is_mqchat && !target.store_path.empty() && sizes.fanout_receivers > 0) {
+        sampler = std::make_unique<ArchiveSampler>(target.store_path, rooms[0].id,
+                                                   *swarm.connections()[1]);
+    }
+    FanoutResult result;
+    result.traffic = metered_pump(target, swarm.routes(rooms), swarm.connections(),
+                                  sizes.fanout_messages, traffic_options(sizes));
+    result.traffic.setup_s = setup_s;
+    if (sampler) {
+        result.archive = sampler->result(sizes.fanout_messages, result.traffic.seconds);
+    }
     return result;
 }
 
@@ -261,6 +383,135 @@ LatencyPair run_latency(const Target& plain, const Target& mqchat, const Sizes& 
     pair.plain = std::move(sides[0].result);
     pair.mqchat = std::move(sides[1].result);
     return pair;
+}
+
+// ---------------------------------------------------------------------------
+// 7. Login storm during scenario 2's traffic
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// Requests in flight on one guest connection (see Swarm's connection_depth).
+constexpr std::size_t guest_depth = 16;
+constexpr auto storm_timeout = std::chrono::seconds(600);
+constexpr std::string_view storm_password = "bench-storm-password";
+
+std::vector<std::unique_ptr<BenchConnection>> open_guests(const Target& target,
+                                                          const std::string& tag,
+                                                          std::size_t count)
+{
+    std::vector<std::unique_ptr<BenchConnection>> guests;
+    std::vector<mqtt::token_ptr> waiting;
+    for (std::size_t g = 0; g < count; ++g) {
+        guests.push_back(
+            std::make_unique<BenchConnection>(target.broker, tag + "-g" + std::to_string(g)));
+        waiting.push_back(guests.back()->connect("", ""));
+    }
+    wait_all(waiting, 60s, "storm guest connect");
+    apply_client_nodelay(target.broker);
+    waiting.clear();
+    for (auto& guest : guests) {
+        const std::string inbox =
+            topic::guest_inbox(guest->client_id(), client::detail::random_hex(16));
+        guest->set_reply_topic(inbox);
+        waiting.push_back(guest->subscribe(inbox));
+    }
+    wait_all(waiting, 60s, "storm guest subscribe");
+    return guests;
+}
+
+// Sends `op` for every user at once, round-robin over the guests (at most
+// guest_depth each), and waits for every reply. Throws on an error reply.
+void request_all(const std::vector<std::unique_ptr<BenchConnection>>& guests,
+                 std::string_view op, const std::vector<std::string>& users)
+{
+    if (users.size() > guests.size() * guest_depth) {
+        throw std::invalid_argument("storm: too few guest connections");
+    }
+    std::vector<std::future<std::string>> replies;
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        replies.push_back(guests[i % guests.size()]->request(
+            op, client::detail::credentials_request(users[i], storm_password)));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + storm_timeout;
+    for (auto& reply : replies) {
+        if (reply.wait_until(deadline) != std::future_status::ready) {
+            throw std::runtime_error(std::string(op) + ": no reply from the room manager");
+        }
+        try {
+            (void)client::detail::parse_reply(reply.get());
+        } catch (const client::Error& e) {
+            throw std::runtime_error(std::string(op) + ": " + e.what());
+        }
+    }
+}
+
+// Paced traffic for `duration`; returns its latency samples.
+std::vector<std::int64_t> paced(LatencySide& side, const Sizes& sizes,
+                                std::chrono::milliseconds duration, TrafficResult& total)
+{
+    const TrafficResult round = pace(side.routes, side.receivers, sizes.latency_rate, duration,
+                                     traffic_options(sizes));
+    total.sent += round.sent;
+    total.expected += round.expected;
+    total.delivered += round.delivered;
+    total.seconds += round.seconds;
+    total.delivered_per_s = static_cast<double>(total.delivered) / total.seconds;
+    total.max_send_lag_ms = std::max(total.max_send_lag_ms, round.max_send_lag_ms);
+    std::vector<std::int64_t> all;
+    for (auto* r : side.receivers) {
+        const std::vector<std::int64_t> samples = r->take_latencies();
+        all.insert(all.end(), samples.begin(), samples.end());
+    }
+    return all;
+}
+
+}  // namespace
+
+StormResult run_storm(const Target& target, const Sizes& sizes)
+{
+    LatencySide side = prepare_latency(target, sizes);
+    const std::string tag = fresh_tag('s');
+    const std::size_t users = std::max<std::size_t>(1, sizes.storm_users);
+    auto guests = open_guests(target, tag, (std::max(sizes.storm_logins, users) + guest_depth -
+                                            1) / guest_depth);
+    std::vector<std::string> names;
+    for (std::size_t u = 0; u < users; ++u) {
+        names.push_back(tag + "u" + std::to_string(u));
+    }
+    request_all(guests, op::register_user, names);
+
+    // Warm up, then the baseline: the same traffic, nothing else.
+    TrafficResult ignored;
+    (void)paced(side, sizes, to_ms(sizes.latency_warmup_seconds), ignored);
+    StormResult result;
+    result.idle = percentiles(paced(side, sizes, to_ms(sizes.storm_idle_seconds),
+                                    result.idle_traffic));
+
+    // The storm: every login in flight at once, while the traffic goes on in
+    // one-second rounds until the last login is answered.
+    std::vector<std::string> logins;
+    for (std::size_t i = 0; i < sizes.storm_logins; ++i) {
+        logins.push_back(names[i % names.size()]);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto storm = std::async(std::launch::async, [&] {
+        request_all(guests, op::login, logins);
+        return seconds_since(start);
+    });
+    std::vector<std::int64_t> during;
+    do {
+        auto samples = paced(side, sizes, 1000ms, result.storm_traffic);
+        during.insert(during.end(), samples.begin(), samples.end());
+    } while (storm.wait_for(0s) != std::future_status::ready);
+    result.seconds = storm.get();
+    result.logins = logins.size();
+    result.logins_per_s = static_cast<double>(result.logins) / result.seconds;
+    result.storm = percentiles(std::move(during));
+    for (auto& guest : guests) {
+        (void)guest->disconnect();
+    }
+    return result;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 #include "swarm.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <future>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "client_nodelay.hpp"
 #include "mqchat/client/detail/wire.hpp"
 #include "mqchat/client/error.hpp"
 #include "mqchat/protocol.hpp"
@@ -23,6 +26,9 @@ constexpr auto reply_timeout = 60s;
 // Control requests in flight at once: enough to keep the room manager's
 // workers busy, far below its queue (256).
 constexpr std::size_t request_depth = 64;
+// Unacknowledged publishes per connection: below the broker's Receive
+// Maximum (20), where Paho C stalls a client (see TrafficOptions).
+constexpr std::size_t connection_depth = 16;
 constexpr std::string_view user_password = "bench-user-password";
 constexpr std::string_view room_password = "bench-room-password";
 constexpr std::string_view inbox_suffix = "bench";
@@ -36,12 +42,14 @@ struct Request {
     std::string what;  // for error messages
 };
 
-// Sends the requests with at most request_depth in flight and returns the
-// replies in order. Throws on a missing reply or an error reply.
+// Sends the requests with at most request_depth in flight, and at most
+// connection_depth on one connection, and returns the replies in order.
+// Throws on a missing reply or an error reply.
 std::vector<json> run_requests(const std::vector<Request>& requests)
 {
     std::vector<json> replies(requests.size());
     std::deque<std::pair<std::size_t, std::future<std::string>>> in_flight;
+    std::map<BenchConnection*, std::size_t> per_connection;
 
     auto collect_oldest = [&] {
         auto& [index, reply] = in_flight.front();
@@ -54,14 +62,17 @@ std::vector<json> run_requests(const std::vector<Request>& requests)
         } catch (const client::Error& e) {
             throw std::runtime_error(request.what + ": " + e.what());
         }
+        --per_connection[request.via];
         in_flight.pop_front();
     };
 
     for (std::size_t i = 0; i < requests.size(); ++i) {
-        if (in_flight.size() >= request_depth) {
+        while (in_flight.size() >= request_depth ||
+               per_connection[requests[i].via] >= connection_depth) {
             collect_oldest();
         }
         in_flight.emplace_back(i, requests[i].via->request(requests[i].op, requests[i].payload));
+        ++per_connection[requests[i].via];
     }
     while (!in_flight.empty()) {
         collect_oldest();
@@ -123,6 +134,7 @@ void Swarm::connect()
                                                : connections_.back()->connect("", ""));
     }
     wait_all(connecting, setup_timeout, target_.name + " connect");
+    apply_client_nodelay(target_.broker);
 
     // mqchat replies to users go to their inbox.
     if (target_.is_mqchat) {
@@ -144,6 +156,7 @@ void Swarm::log_in_everyone()
     if (!guest.connect("", "")->wait_for(setup_timeout)) {
         throw std::runtime_error("guest connect: no CONNACK");
     }
+    apply_client_nodelay(target_.broker);
     const std::string reply_topic =
         topic::guest_inbox(guest_id, client::detail::random_hex(16));
     if (!guest.subscribe(reply_topic)->wait_for(setup_timeout)) {
@@ -216,13 +229,27 @@ void Swarm::admit(std::vector<RoomSpec>& rooms)
         tokens.emplace_back(joiners[j], joined[j].at("token").get<std::string>());
     }
 
-    // Each user presents his tokens on his own connection.
-    std::vector<mqtt::token_ptr> presenting;
-    for (const auto& [user, token] : tokens) {
-        presenting.push_back(connections_[user]->publish(
-            std::string(topic::plugin_control), client::detail::present_payload(token)));
+    // Each user presents his tokens on his own connection, in waves of
+    // connection_depth per connection.
+    std::vector<std::vector<std::string>> by_user(users_);
+    for (auto& [user, token] : tokens) {
+        by_user[user].push_back(std::move(token));
     }
-    wait_all(presenting, setup_timeout, "present join tokens");
+    for (std::size_t wave = 0;; wave += connection_depth) {
+        std::vector<mqtt::token_ptr> presenting;
+        for (std::size_t user = 0; user < users_; ++user) {
+            const std::size_t end = std::min(by_user[user].size(), wave + connection_depth);
+            for (std::size_t t = wave; t < end; ++t) {
+                presenting.push_back(
+                    connections_[user]->publish(std::string(topic::plugin_control),
+                                                client::detail::present_payload(by_user[user][t])));
+            }
+        }
+        if (presenting.empty()) {
+            break;
+        }
+        wait_all(presenting, setup_timeout, "present join tokens");
+    }
 }
 
 void Swarm::subscribe(const std::vector<RoomSpec>& rooms)

@@ -30,6 +30,9 @@ struct Target {
     bool is_mqchat = false;
     pid_t broker_pid = 0;    // for VmRSS; 0 when unknown
     pid_t manager_pid = 0;   // the room manager's, mqchat only
+    // mqchat only: the room manager's SQLite file, read (and for scenario 5
+    // seeded) directly by the benchmark; empty when unknown.
+    std::string store_path;
     // Plain only: senders attach sender/seq/ts themselves (see Route).
     bool add_stamps = false;
 };
@@ -73,6 +76,12 @@ public:
     [[nodiscard]] std::vector<BenchConnection*> connections();
 
     [[nodiscard]] std::string user_name(std::size_t index) const;
+
+    // mqchat: user index's session token (after connect()).
+    [[nodiscard]] const std::string& session(std::size_t index) const
+    {
+        return sessions_.at(index);
+    }
 
 private:
     void log_in_everyone();

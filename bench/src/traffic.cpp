@@ -260,7 +260,8 @@ TrafficResult pump(const std::vector<Route>& routes,
             break;
         }
         ledger.expect(route);
-        senders.publish(route, room_payload(message_id(run, sent), steady_ns(), options.text_bytes));
+        const std::string id = message_id(run, sent);
+        senders.publish(route, room_payload(id, steady_ns(), options.text_bytes));
     }
     return finish(ledger, sent, first_send_ns, options);
 }
@@ -296,7 +297,8 @@ TrafficResult pace(const std::vector<Route>& routes,
 
         const Route& route = routes[sent % routes.size()];
         ledger.expect(route);
-        senders.publish(route, room_payload(message_id(run, sent), steady_ns(), options.text_bytes));
+        const std::string id = message_id(run, sent);
+        senders.publish(route, room_payload(id, steady_ns(), options.text_bytes));
     }
 
     TrafficResult result = finish(ledger, sent, first_send_ns, options);

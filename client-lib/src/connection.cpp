@@ -5,6 +5,7 @@
 #include "mqchat/client/detail/wire.hpp"
 #include "mqchat/client/error.hpp"
 #include "mqchat/protocol.hpp"
+#include "mqchat/tcp_nodelay.hpp"
 
 namespace mqchat::client::detail {
 
@@ -96,6 +97,10 @@ void Connection::connect(const mqtt::connect_options& options, std::chrono::mill
         throw Error(ErrorCode::connect_failed, e.what());
     }
     log(LogLevel::info, "connected client=" + client_id_);
+    // Paho C leaves Nagle on; see mqchat/tcp_nodelay.hpp.
+    if (set_tcp_nodelay_to(client_.get_server_uri()) == 0) {
+        log(LogLevel::debug, "tcp_nodelay: no socket found client=" + client_id_);
+    }
 }
 
 void Connection::set_reply_topic(const std::string& reply_topic, std::chrono::milliseconds timeout)

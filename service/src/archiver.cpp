@@ -9,6 +9,7 @@
 #include "detail/connect_retry.hpp"
 #include "mqchat/names.hpp"
 #include "mqchat/protocol.hpp"
+#include "mqchat/tcp_nodelay.hpp"
 #include "mqchat/token.hpp"
 
 namespace mqchat::service {
@@ -136,6 +137,7 @@ void Archiver::connect_loop()
 void Archiver::on_connected()
 {
     spdlog::info("archiver: connected client={}", client_->get_client_id());
+    spdlog::debug("archiver: tcp_nodelay sockets={}", set_tcp_nodelay_to(config_.broker_uri));
     // Harmless when the session kept the subscription; needed when it did not.
     try {
         client_->subscribe(std::string(archive_subscription), 1);

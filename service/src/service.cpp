@@ -10,6 +10,7 @@
 
 #include "mqchat/protocol.hpp"
 #include "mqchat/service/reply_topic.hpp"
+#include "mqchat/tcp_nodelay.hpp"
 #include "detail/connect_retry.hpp"
 
 namespace mqchat::service {
@@ -181,6 +182,8 @@ void Service::on_connected()
 {
     spdlog::info("service: connected broker={} client={}", config_.broker_uri,
                  config_.client_id);
+    // Paho C leaves Nagle on, which delays replies; see mqchat/tcp_nodelay.hpp.
+    spdlog::debug("service: tcp_nodelay sockets={}", set_tcp_nodelay_to(config_.broker_uri));
 
     // Clean start: the broker forgot our subscriptions, so subscribe on every connect.
     // Presence before the snapshot request that publish_broker_state() sends.
