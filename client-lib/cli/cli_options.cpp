@@ -92,6 +92,9 @@ CommandLine::CommandLine(const GetEnv& env)
     passwd->add_flag("--revoke", options_.revoke,
                      "remove every member but the owner; they rejoin with the new password");
     with_room(command("delete", "delete the room for everyone", Command::delete_room));
+
+    // Operators only (issue 7).
+    command("status", "operators: print the room manager's health report", Command::status);
 }
 
 void CommandLine::parse(int argc, const char* const* argv)

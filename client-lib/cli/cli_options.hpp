@@ -35,6 +35,7 @@ enum class Command {
     passwd,
     delete_room,
     history,
+    status,  // operators: the room manager's health report (status_command.cpp)
 };
 
 struct CliOptions {

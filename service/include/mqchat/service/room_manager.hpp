@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ struct RoomManagerConfig {
     RateLimit login_failures{10, std::chrono::milliseconds(60'000)};
     // The room manager's own MQTT username; nobody may register it.
     std::string service_user = "mqchat-service";
+    // Accounts whose session tokens carry the operator claim (they may read
+    // the health topic). Taken into account at login.
+    std::set<std::string, std::less<>> operators;
 };
 
 // A reply ready to publish: `body` is the JSON text, `code` the outcome
