@@ -25,7 +25,10 @@ connects() {
     sub -u "$1" -P "$2" -i "$1:probe-$RANDOM" -t "chat/v1/users/$1/inbox/probe" -E -W 5 \
         >/dev/null 2>&1
 }
-json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+# Prints the Python expression $1 over the JSON object on stdin (as d).
+json_field() {
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
 kid_of() {
     python3 -c '
 import base64, json, sys
