@@ -77,3 +77,6 @@ install(FILES ${PROJECT_SOURCE_DIR}/mosquitto/mosquitto.conf.in
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/broker-conf.sh
     DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/mqchat
 )
+
+# The documented sample of the room manager's config file.
+install(FILES ${PROJECT_SOURCE_DIR}/mqchat.toml.example DESTINATION ${CMAKE_INSTALL_DATADIR}/mqchat)

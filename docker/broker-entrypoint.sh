@@ -13,7 +13,7 @@
 #   MQCHAT_BROKER_DIR  persistence, plugin state, generated conf  [/var/lib/mqchat/broker]
 #   MQCHAT_KEYS_WAIT   seconds to wait for the keys; then exit 1
 #                      (the restart policy tries again)          [120]
-#   MQCHAT_MQTT_PORT, MQCHAT_WS_PORT, MQCHAT_BIND, MQCHAT_MAX_QUEUED
+#   MQCHAT_MQTT_PORT, MQCHAT_WS_PORT, MQCHAT_BIND, MQCHAT_MAX_QUEUED, MQCHAT_CONFIG
 #                      as for scripts/backend.sh                 [1883, 9001, 0.0.0.0, 10000]
 #   MQCHAT_PLUGIN      the plugin       [$MQCHAT_PREFIX/lib/mqchat/mqchat_plugin.so]
 #   MQCHAT_MOSQUITTO   the broker command                        [mosquitto]
@@ -54,10 +54,16 @@ mkdir -p "$data/mosquitto" "$data/plugin-state"
 chmod 0700 "$data"
 ln -sfn "$keys/signing-key.pub.pem" "$data/signing-key.pub.pem"
 ln -sfn "$keys/service-secret" "$data/service-secret"
+# Keys retired by `mqchat-room-manager rotate-keys` (may not exist yet).
+ln -sfn "$keys/public-keys" "$data/public-keys"
 
 conf=$data/mosquitto/mosquitto.conf
+# Ports as the room manager resolves them, so MQCHAT_CONFIG (a config file
+# mounted into both services) sets them for both.
+if [ -x "$prefix/bin/mqchat-room-manager" ]; then
+    export MQCHAT_ROOM_MANAGER=${MQCHAT_ROOM_MANAGER:-$prefix/bin/mqchat-room-manager}
+fi
 MQCHAT_DATA_DIR=$data bash "$prefix/libexec/mqchat/broker-conf.sh" \
     "$prefix/share/mqchat/mosquitto.conf.in" "$conf"
-echo "mqchat: broker on mqtt port ${MQCHAT_MQTT_PORT:-1883}," \
-    "websocket port ${MQCHAT_WS_PORT:-9001}"
+echo "mqchat: broker listeners:" $(grep '^listener' "$conf" | cut -d" " -f2 | tr '\n' ' ')
 exec "$mosquitto_bin" -c "$conf"

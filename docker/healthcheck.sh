@@ -5,19 +5,19 @@
 #                                reply topic: the broker listens and the plugin
 #                                decides (a broker without its plugin or keys
 #                                fails here)
-#   healthcheck.sh room-manager  a guest sends a control request and the room
-#                                manager answers it: a full MQTT round trip
-#                                through broker, plugin and room manager
-#
-# The room manager's check sends `register` with an empty object, which it
-# refuses with bad_request before touching the store or hashing anything,
-# so a check every few seconds costs nothing. When the room manager
-# publishes its retained health topic (issue 7, "Health and metrics"), only
-# room_manager_check below changes: read that topic as the operator instead.
+#   healthcheck.sh room-manager  reads the room manager's retained health
+#                                report (chat/v1/sys/health) as the service
+#                                account and checks that it says "ok" and is
+#                                fresh (at most 3 report intervals old): the
+#                                room manager runs, reaches the broker and
+#                                its store answers
 #
 # Settings: MQCHAT_BROKER (its host and port are used; default
 # tcp://127.0.0.1:$MQCHAT_MQTT_PORT), MQCHAT_MQTT_PORT [1883],
-# MQCHAT_HEALTH_TIMEOUT in seconds [5].
+# MQCHAT_HEALTH_TIMEOUT in seconds [5]; for the room manager's check the
+# service secret: MQCHAT_SECRET_FILE [$MQCHAT_KEYS_DIR/service-secret, with
+# MQCHAT_KEYS_DIR /var/lib/mqchat/keys] and MQCHAT_SERVICE_USER
+# [mqchat-service].
 set -euo pipefail
 
 url=${MQCHAT_BROKER:-tcp://127.0.0.1:${MQCHAT_MQTT_PORT:-1883}}
@@ -51,16 +51,39 @@ broker_check() {
 }
 
 room_manager_check() {
-    local reply
-    reply=$(mosquitto_rr -h "$host" -p "$port" -V 5 -q 1 -i "$client_id" -W "$timeout_s" \
-        -t chat/v1/ctl/register -e "$reply_topic" -m '{}')
-    case "$reply" in
-    *'"code":"bad_request"'*) return 0 ;;
-    *)
-        echo "unexpected reply from the room manager: $reply" >&2
+    local secret_file=${MQCHAT_SECRET_FILE:-${MQCHAT_KEYS_DIR:-/var/lib/mqchat/keys}/service-secret}
+    if [ ! -r "$secret_file" ]; then
+        echo "room manager check: cannot read the service secret $secret_file" >&2
         return 1
-        ;;
-    esac
+    fi
+    # The secret goes in mosquitto_sub's options file, not on its command
+    # line, where every process on the machine could read it.
+    local conf_dir
+    conf_dir=$(mktemp -d)
+    trap 'rm -rf "$conf_dir"' RETURN
+    printf -- '-P %s\n' "$(cat "$secret_file")" > "$conf_dir/mosquitto_sub"
+    local report
+    report=$(XDG_CONFIG_HOME=$conf_dir mosquitto_sub -h "$host" -p "$port" -V 5 \
+        -i "$client_id" -u "${MQCHAT_SERVICE_USER:-mqchat-service}" \
+        -t chat/v1/sys/health -C 1 -W "$timeout_s" 2>&1) || {
+        echo "room manager check: no health report: ${report:-timeout}" >&2
+        return 1
+    }
+
+    # One compact JSON object; its "ts" and "interval_ms" are unique keys.
+    local status ts interval now
+    status=$(printf '%s' "$report" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+    ts=$(printf '%s' "$report" | sed -n 's/.*"ts":\([0-9]*\).*/\1/p')
+    interval=$(printf '%s' "$report" | sed -n 's/.*"interval_ms":\([0-9]*\).*/\1/p')
+    now=$(date +%s%3N)
+    if [ "$status" != ok ] || [ -z "$ts" ] || [ -z "$interval" ]; then
+        echo "room manager check: unhealthy report: $report" >&2
+        return 1
+    fi
+    if [ $((now - ts)) -gt $((3 * interval + 1000)) ]; then
+        echo "room manager check: the last report is $(((now - ts) / 1000)) s old" >&2
+        return 1
+    fi
 }
 
 case "${1:-}" in

@@ -6,6 +6,8 @@
 # to bring the backend up. It does not build or install anything.
 #
 # Settings (environment):
+#   MQCHAT_CONFIG      the room manager's TOML config file (mqchat.toml.example);
+#                      its ports and paths configure the broker too  [unset]
 #   MQCHAT_DATA_DIR    data folder (keys, store, broker persistence)   [./data]
 #   MQCHAT_MQTT_PORT   MQTT TCP port                                   [1883]
 #   MQCHAT_WS_PORT     MQTT over WebSocket port                        [9001]
@@ -27,18 +29,12 @@
 # scripts/test-sanitized.sh sets the last two: a sanitized plugin, and a
 # wrapper that runs the stock broker with the sanitizer runtime preloaded.
 # Other MQCHAT_* variables (Argon2 cost, log level) go to the room manager.
+# Precedence for every setting: MQCHAT_* variable, then the config file, then
+# the default in brackets.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${MQCHAT_BUILD_DIR:-$root/build}
-data_dir=${MQCHAT_DATA_DIR:-$root/data}
-mqtt_port=${MQCHAT_MQTT_PORT:-1883}
-ws_port=${MQCHAT_WS_PORT:-9001}
-bind=${MQCHAT_BIND:-0.0.0.0}
-mqtts_port=${MQCHAT_MQTTS_PORT:-8883}
-wss_port=${MQCHAT_WSS_PORT:-9443}
-tls_bind=${MQCHAT_TLS_BIND:-$bind}
-max_queued=${MQCHAT_MAX_QUEUED:-10000}
 
 room_manager=$build_dir/service/mqchat-room-manager
 plugin=${MQCHAT_PLUGIN:-$build_dir/mosquitto/mqchat_plugin.so}
@@ -48,6 +44,23 @@ for f in "$room_manager" "$plugin"; do
         exit 1
     fi
 done
+
+# Ports and paths as the room manager resolves them (variables over the
+# config file over defaults), from the top of the tree so that the default
+# data folder is ./data. A bad config file stops here with its message.
+settings=$(cd "$root" && "$room_manager" --print-broker-settings) || exit 2
+eval "$settings"
+data_dir=$MQCHAT_DATA_DIR
+mqtt_port=$MQCHAT_MQTT_PORT
+ws_port=$MQCHAT_WS_PORT
+bind=$MQCHAT_BIND
+max_queued=$MQCHAT_MAX_QUEUED
+mqtts_port=$MQCHAT_MQTTS_PORT
+wss_port=$MQCHAT_WSS_PORT
+tls_bind=$MQCHAT_TLS_BIND
+# tls-certs.sh reads MQCHAT_TLS_CERT / MQCHAT_TLS_KEY as given (or from the
+# config file, through the eval above).
+export MQCHAT_TLS_CERT MQCHAT_TLS_KEY
 mosquitto_bin=${MQCHAT_MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 
 # First start: data folder, signing keys and the service secret.

@@ -21,11 +21,26 @@
 #   MQCHAT_MQTTS_PORT  MQTT over TLS port; 0 turns it off           [8883]
 #   MQCHAT_WSS_PORT    MQTT over WebSocket over TLS port; 0 = off   [9443]
 #   MQCHAT_TLS_BIND    address the TLS listeners bind to     [MQCHAT_BIND]
+#   MQCHAT_ROOM_MANAGER  the mqchat-room-manager program; when set, the
+#                      settings above (and MQCHAT_DATA_DIR, when unset) come
+#                      from `mqchat-room-manager --print-broker-settings`, which
+#                      applies the room manager's config file (MQCHAT_CONFIG)
+#                      beneath the same MQCHAT_* variables: one place for ports
+#                      and paths.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
     echo "usage: broker-conf.sh TEMPLATE OUTPUT" >&2
     exit 2
+fi
+if [ -n "${MQCHAT_ROOM_MANAGER:-}" ]; then
+    # Shell-quoted KEY=VALUE lines; a bad config file stops here (exit 2).
+    given_data_dir=${MQCHAT_DATA_DIR:-}
+    settings=$("$MQCHAT_ROOM_MANAGER" --print-broker-settings)
+    eval "$settings"
+    # The caller's data folder wins: for the broker it may differ from the
+    # room manager's (Docker links the keys into the broker's own folder).
+    [ -n "$given_data_dir" ] && MQCHAT_DATA_DIR=$given_data_dir
 fi
 : "${MQCHAT_DATA_DIR:?MQCHAT_DATA_DIR must name the data folder}"
 : "${MQCHAT_PLUGIN:?MQCHAT_PLUGIN must name the plugin .so}"

@@ -123,6 +123,9 @@ CommandLine::CommandLine(const GetEnv& env)
         "typing", "announce typing, refreshed until killed or --for ends", Command::typing));
     typing->add_option("--for", options_.typing_for, "stop after SECONDS (then send typing off)")
         ->check(CLI::NonNegativeNumber);
+
+    // Operators only (issue 7).
+    command("status", "operators: print the room manager's health report", Command::status);
 }
 
 void CommandLine::parse(int argc, const char* const* argv)

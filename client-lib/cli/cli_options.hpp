@@ -38,6 +38,7 @@ enum class Command {
     update,
     transfer,
     typing,
+    status,  // operators: the room manager's health report (status_command.cpp)
 };
 
 struct CliOptions {

@@ -19,6 +19,7 @@
 #include "mqchat/client/client.hpp"
 #include "mqchat/names.hpp"
 #include "output.hpp"
+#include "status_command.hpp"
 #include "terminal.hpp"
 
 namespace {
@@ -362,6 +363,9 @@ int Cli::run()
         return chat();
     case Command::history:
         return history();
+    case Command::status:
+        ensure_session();
+        return mqchat::cli::print_status(client_->health_report(), options_.json, std::cout);
     }
     return 0;
 }

@@ -67,6 +67,9 @@ public:
     void disconnect();
     std::string send_async(const std::string& room_name, const std::string& text);
 
+    // Operators (client_status.cpp).
+    std::string health_report(std::chrono::milliseconds wait);
+
     // Callbacks (client_dispatch.cpp).
     void on_message(std::function<void(const Message&)> handler);
     void on_send_result(std::function<void(const SendResult&)> handler);

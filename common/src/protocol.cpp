@@ -7,7 +7,7 @@ namespace mqchat {
 namespace {
 
 // The one table of error codes and their wire spelling.
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 27> error_names{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 28> error_names{{
     {ErrorCode::ok, "ok"},
     {ErrorCode::bad_json, "bad_json"},
     {ErrorCode::bad_request, "bad_request"},
@@ -35,6 +35,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 27> error_names{{
     {ErrorCode::no_such_user, "no_such_user"},
     {ErrorCode::owner_cannot_leave, "owner_cannot_leave"},
     {ErrorCode::tls_failed, "tls_failed"},
+    {ErrorCode::not_operator, "not_operator"},
 }};
 
 // Splits off the first level of `text`; `text` keeps what follows the '/'.

@@ -51,6 +51,7 @@
 #include <mosquitto_plugin.h>
 #include <mqtt_protocol.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -84,7 +85,33 @@ struct PluginState {
     mosquitto_plugin_id_t* id = nullptr;
     std::unique_ptr<AccessCore> core;
     std::unordered_set<const mosquitto*> departed;
+    // The key files (plugin_opt_public_key, plugin_opt_public_keys_dir),
+    // re-read on reload_keys and when a token names an unknown key.
+    std::string public_key;
+    std::string public_keys_dir;
+    std::chrono::steady_clock::time_point last_reload{};
 };
+
+// Re-reads the public keys; keeps the old ones when the files are unreadable
+// (a half-finished rotation must not lock everyone out).
+void reload_keys(PluginState& state, const char* why)
+{
+    state.last_reload = std::chrono::steady_clock::now();
+    try {
+        auto verifier =
+            mqchat::TokenVerifier::from_key_files(state.public_key, state.public_keys_dir);
+        std::string ids;
+        for (const auto& id : verifier.key_ids()) {
+            ids += (ids.empty() ? "" : ",") + id;
+        }
+        state.core->replace_verifier(std::move(verifier));
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: keys reloaded why=%s key_ids=%s", why,
+                             ids.c_str());
+    } catch (const std::exception& e) {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: keys reload failed, old keys kept: %s",
+                             e.what());
+    }
+}
 
 std::string_view or_empty(const char* text)
 {
@@ -164,6 +191,15 @@ int on_basic_auth(int, void* event_data, void* userdata)
     try {
         auto result = state->core->authenticate(or_empty(client_id), or_empty(ed->username),
                                                 or_empty(ed->password));
+        // A token of a key newer than ours: the keys were rotated and the
+        // room manager's reload_keys has not arrived yet. Once a second at
+        // most, so unknown key ids cannot make the broker read files nonstop.
+        if (!result.allowed && result.reason.ends_with("unknown_key") &&
+            std::chrono::steady_clock::now() - state->last_reload > std::chrono::seconds(1)) {
+            reload_keys(*state, "unknown_key_id");
+            result = state->core->authenticate(or_empty(client_id), or_empty(ed->username),
+                                               or_empty(ed->password));
+        }
         if (result.allowed) {
             audit(MOSQ_LOG_INFO, client_id, ed->username, "connect", "result=ok");
             if (result.presence) {
@@ -249,6 +285,9 @@ int on_control(int, void* event_data, void* userdata)
         if (result.ok && !result.reply.empty()) {
             // presence_sync: the snapshot goes to the asking client id only.
             publish_presence(client_id, result.reply);
+        }
+        if (result.ok && result.op == mqchat::op::plugin::reload_keys) {
+            reload_keys(*state, "reload_keys");
         }
 
         std::string details = "room=" + (result.room.empty() ? "-" : result.room);
@@ -444,6 +483,7 @@ MQCHAT_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
     try {
         // Options: plugin_opt_<key> <value> in mosquitto.conf.
         std::string public_key;
+        std::string public_keys_dir;
         std::string secret_file;
         mqchat::access::Options core_options;
         for (int i = 0; i < option_count; ++i) {
@@ -451,6 +491,8 @@ MQCHAT_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
             std::string value(or_empty(options[i].value));
             if (key == "public_key") {
                 public_key = value;
+            } else if (key == "public_keys_dir") {
+                public_keys_dir = value;
             } else if (key == "service_user") {
                 core_options.service_user = value;
             } else if (key == "service_secret_file") {
@@ -470,10 +512,13 @@ MQCHAT_PLUGIN_API int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, v
         }
 
         core_options.service_secret = read_secret(secret_file);
-        auto verifier = mqchat::TokenVerifier::from_pem_file(public_key);
+        // The current key and those retired by a rotation but still valid.
+        auto verifier = mqchat::TokenVerifier::from_key_files(public_key, public_keys_dir);
 
         auto state = std::make_unique<PluginState>();
         state->id = identifier;
+        state->public_key = public_key;
+        state->public_keys_dir = public_keys_dir;
         state->core = std::make_unique<AccessCore>(std::move(core_options), std::move(verifier));
 
         // Register; on any failure undo what was registered.

@@ -100,7 +100,8 @@ std::optional<ArchivedMessage> Archiver::decode(
 void Archiver::start()
 {
     client_->set_connected_handler([this](const std::string&) { on_connected(); });
-    client_->set_connection_lost_handler([](const std::string& cause) {
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+        connected_ = false;
         spdlog::warn("archiver: connection lost cause={}", cause);
     });
     client_->set_message_callback([this](mqtt::const_message_ptr message) {
@@ -136,6 +137,7 @@ void Archiver::connect_loop()
 
 void Archiver::on_connected()
 {
+    connected_ = true;
     spdlog::info("archiver: connected client={}", client_->get_client_id());
     spdlog::debug("archiver: tcp_nodelay sockets={}", set_tcp_nodelay_to(config_.broker_uri));
     // Harmless when the session kept the subscription; needed when it did not.
@@ -157,20 +159,39 @@ void Archiver::on_message(const mqtt::message& message)
         props.emplace_back(std::move(name), std::move(value));
     }
 
+    ++received_;
     const auto row = decode(message.get_topic(), message.get_payload_str(), props);
     if (!row) {
+        ++failed_;
         spdlog::warn("archiver: skipped unstamped message topic={}", message.get_topic());
         return;
     }
     try {
         if (!store_.append_message(*row)) {
+            ++duplicates_;
             spdlog::debug("archiver: duplicate room={} seq={}", row->room_id, row->seq);
+        } else {
+            ++stored_;
+            last_stored_ms_ = now_millis();
         }
     } catch (const std::exception& e) {
+        ++failed_;
         // The message is lost to the archive; say exactly which one.
         spdlog::error("archiver: store failed room={} seq={} error={}", row->room_id, row->seq,
                       e.what());
     }
+}
+
+ArchiveStats Archiver::stats() const
+{
+    ArchiveStats stats;
+    stats.connected = connected_;
+    stats.received = received_;
+    stats.stored = stored_;
+    stats.duplicates = duplicates_;
+    stats.failed = failed_;
+    stats.last_stored_ms = last_stored_ms_;
+    return stats;
 }
 
 std::size_t Archiver::prune_once(std::int64_t now_ms)

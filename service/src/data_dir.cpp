@@ -68,7 +68,7 @@ void write_new_file(const std::filesystem::path& path, const std::string& conten
 DataDirFiles data_dir_files(const std::filesystem::path& dir)
 {
     return {dir, dir / "signing-key.pem", dir / "signing-key.pub.pem", dir / "service-secret",
-            dir / "mqchat.db"};
+            dir / "mqchat.db", dir / "public-keys"};
 }
 
 void generate_signing_key(const std::filesystem::path& private_pem,

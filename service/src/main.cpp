@@ -9,10 +9,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "mqchat/service/archiver.hpp"
+#include "mqchat/service/config_file.hpp"
 #include "mqchat/service/data_dir.hpp"
+#include "mqchat/service/health.hpp"
+#include "mqchat/service/key_rotation.hpp"
 #include "mqchat/service/password_hasher.hpp"
 #include "mqchat/service/room_manager.hpp"
 #include "mqchat/service/service.hpp"
@@ -38,6 +43,26 @@ struct Options {
     int history_max_days = 0;
     int presence_grace_ms = 2000;
     int meta_interval_ms = 1000;
+
+    // Deployment (issue 7): the config file, the broker's settings (the
+    // room manager resolves them so scripts render mosquitto.conf from the
+    // same values), the health report, operators and key rotation.
+    std::string config_file;
+    int mqtt_port = 1883;
+    int ws_port = 9001;
+    std::string bind = "0.0.0.0";
+    int max_queued = 10'000;
+    // TLS listeners (0 turns one off); empty cert/key: the local CA's.
+    int mqtts_port = 8883;
+    int wss_port = 9443;
+    std::string tls_bind;
+    std::string tls_cert;
+    std::string tls_key;
+    int health_interval_ms = 5000;
+    std::vector<std::string> operators;
+    bool print_broker_settings = false;
+    int keep_previous_days = 30;
+    bool retire_previous = false;
 };
 
 // Paho speaks tcp:// and ssl://; people and the docs say mqtt:// and mqtts://.
@@ -50,6 +75,55 @@ std::string paho_uri(const std::string& uri)
         return "ssl://" + uri.substr(8);
     }
     return uri;
+}
+
+// Single quotes for sh: the output of --print-broker-settings is eval'd.
+std::string shell_quote(const std::string& value)
+{
+    std::string quoted = "'";
+    for (char c : value) {
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return quoted + "'";
+}
+
+// --print-broker-settings: what scripts/broker-conf.sh fills into the
+// broker's configuration, as KEY=VALUE lines a shell can eval.
+int print_broker_settings(const Options& options)
+{
+    std::cout << "MQCHAT_DATA_DIR="
+              << shell_quote(std::filesystem::absolute(options.data_dir).lexically_normal())
+              << "\n"
+              << "MQCHAT_MQTT_PORT=" << options.mqtt_port << "\n"
+              << "MQCHAT_WS_PORT=" << options.ws_port << "\n"
+              << "MQCHAT_BIND=" << shell_quote(options.bind) << "\n"
+              << "MQCHAT_MAX_QUEUED=" << options.max_queued << "\n"
+              << "MQCHAT_MQTTS_PORT=" << options.mqtts_port << "\n"
+              << "MQCHAT_WSS_PORT=" << options.wss_port << "\n"
+              << "MQCHAT_TLS_BIND="
+              << shell_quote(options.tls_bind.empty() ? options.bind : options.tls_bind) << "\n"
+              << "MQCHAT_TLS_CERT=" << shell_quote(options.tls_cert) << "\n"
+              << "MQCHAT_TLS_KEY=" << shell_quote(options.tls_key) << "\n"
+              << "MQCHAT_SERVICE_USER=" << shell_quote(options.service_user) << "\n";
+    return EXIT_SUCCESS;
+}
+
+// rotate-keys: a new signing key; the running room manager picks it up.
+int rotate_keys(const Options& options)
+{
+    const DataDirFiles files = ensure_data_dir(options.data_dir);
+    const RotationResult result =
+        rotate_signing_key(files, std::chrono::hours(24 * options.keep_previous_days),
+                           options.retire_previous, mqchat::now_seconds());
+    spdlog::info("room_manager: rotated signing key old_kid={} kid={} removed={}",
+                 result.old_key_id, result.new_key_id, result.removed.size());
+    std::cout << "new signing key " << result.new_key_id << " (previous " << result.old_key_id
+              << (options.retire_previous ? ", refused from now on" : ", still accepted")
+              << ")\n";
+    for (const auto& id : result.removed) {
+        std::cout << "no longer accepted: " << id << "\n";
+    }
+    return EXIT_SUCCESS;
 }
 
 int run(const Options& options)
@@ -73,13 +147,17 @@ int run(const Options& options)
 
     Store store(files.database.string());
     const PasswordHasher hasher(options.argon2);
-    const auto signer = mqchat::TokenSigner::from_pem_file(files.signing_key.string());
+    auto signer = mqchat::TokenSigner::from_pem_file(files.signing_key.string());
+    Metrics metrics;
 
     ServiceConfig config;
     config.broker_uri = paho_uri(options.broker);
     config.service_user = options.service_user;
     config.secret = read_service_secret(files.service_secret);
     config.workers = options.workers;
+    config.on_handled = [&metrics](std::string_view op, mqchat::ErrorCode code) {
+        metrics.record(op, code);
+    };
     if (!options.ready_file.empty()) {
         // Scripts and tests wait for this file instead of guessing a delay.
         config.on_ready = [path = options.ready_file] {
@@ -104,16 +182,116 @@ int run(const Options& options)
     manager_config.service_user = options.service_user;
     manager_config.presence_grace = std::chrono::milliseconds(options.presence_grace_ms);
     manager_config.meta_interval = std::chrono::milliseconds(options.meta_interval_ms);
+    manager_config.operators.insert(options.operators.begin(), options.operators.end());
     RoomManager manager(store, hasher, signer, service.publisher(), manager_config);
     service.start(manager);
-    spdlog::info("room_manager: running schema_version={}", store.schema_version());
+    spdlog::info("room_manager: running schema_version={} kid={}", store.schema_version(),
+                 signer.current_key_id());
+
+    // Health report; its ticks also watch for a rotated signing key. The
+    // plugin re-reads its keys before the first token of the new key goes
+    // out, through the same connection as the replies that carry tokens.
+    SigningKeyWatcher key_watcher(files.signing_key.string(), signer, [&service] {
+        service.publisher().publish(std::string(mqchat::topic::plugin_control),
+                                    R"({"op":"reload_keys"})", false);
+    });
+    HealthConfig health;
+    health.broker_uri = config.broker_uri;
+    health.service_user = config.service_user;
+    health.secret = config.secret;
+    health.instance = options.instance;
+    health.version = MQCHAT_VERSION;
+    health.interval = std::chrono::milliseconds(options.health_interval_ms);
+    health.on_tick = [&key_watcher] { key_watcher.check(); };
+    HealthReporter reporter(health, store, metrics, archiver);
+    reporter.start();
 
     int signal = 0;
     sigwait(&stop_signals, &signal);
     spdlog::info("room_manager: stopping signal={}", signal);
+    reporter.stop();
     service.stop();
     archiver.stop();
     return EXIT_SUCCESS;
+}
+
+// The options of issue 7 (deployment); returns the rotate-keys subcommand.
+CLI::App* add_deployment_options(CLI::App& app, Options& options)
+{
+    app.add_option("--config", options.config_file,
+                   "TOML config file (see mqchat.toml.example); flags and MQCHAT_* win over it")
+        ->envname("MQCHAT_CONFIG")
+        ->configurable(false);
+    app.add_option("--mqtt-port", options.mqtt_port, "broker MQTT port (for mosquitto.conf)")
+        ->envname("MQCHAT_MQTT_PORT")
+        ->check(CLI::Range(1, 65535))
+        ->capture_default_str();
+    app.add_option("--ws-port", options.ws_port, "broker WebSocket port (for mosquitto.conf)")
+        ->envname("MQCHAT_WS_PORT")
+        ->check(CLI::Range(1, 65535))
+        ->capture_default_str();
+    app.add_option("--bind", options.bind, "address the broker listens on (for mosquitto.conf)")
+        ->envname("MQCHAT_BIND")
+        ->check([](const std::string& v) {
+            return !v.empty() && v.find_first_of(" \t\n#'\"") == std::string::npos
+                       ? std::string()
+                       : std::string("must be a host name or an address");
+        })
+        ->capture_default_str();
+    app.add_option("--max-queued", options.max_queued,
+                   "messages the broker queues per offline session (for mosquitto.conf)")
+        ->envname("MQCHAT_MAX_QUEUED")
+        ->check(CLI::Range(1, 10'000'000))
+        ->capture_default_str();
+    app.add_option("--mqtts-port", options.mqtts_port,
+                   "broker MQTT-over-TLS port, 0 = off (for mosquitto.conf)")
+        ->envname("MQCHAT_MQTTS_PORT")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
+    app.add_option("--wss-port", options.wss_port,
+                   "broker WebSocket-over-TLS port, 0 = off (for mosquitto.conf)")
+        ->envname("MQCHAT_WSS_PORT")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
+    app.add_option("--tls-bind", options.tls_bind,
+                   "address the TLS listeners bind to [--bind] (for mosquitto.conf)")
+        ->envname("MQCHAT_TLS_BIND");
+    app.add_option("--tls-cert", options.tls_cert,
+                   "server certificate, PEM [generated local CA's] (for mosquitto.conf)")
+        ->envname("MQCHAT_TLS_CERT");
+    app.add_option("--tls-key", options.tls_key,
+                   "the certificate's private key, PEM (for mosquitto.conf)")
+        ->envname("MQCHAT_TLS_KEY");
+    app.add_option("--health-interval-ms", options.health_interval_ms,
+                   "how often the health report on chat/v1/sys/health is refreshed")
+        ->envname("MQCHAT_HEALTH_INTERVAL_MS")
+        ->check(CLI::Range(100, 3'600'000))
+        ->capture_default_str();
+    app.add_option("--operator,--operators", options.operators,
+                   "user allowed to read the health report (repeat, or comma-separated)")
+        ->envname("MQCHAT_OPERATORS")
+        ->delimiter(',')
+        ->check([](const std::string& v) {
+            return mqchat::check_user_name(v) == mqchat::ErrorCode::ok
+                       ? std::string()
+                       : std::string("not a valid user name: " + v);
+        });
+    app.add_flag("--print-broker-settings", options.print_broker_settings,
+                 "print the broker's settings as shell KEY=VALUE lines, then exit")
+        ->configurable(false);
+    app.get_option("--init-only")->configurable(false);
+    app.get_option("--ready-file")->configurable(false);
+
+    CLI::App* rotate = app.add_subcommand(
+        "rotate-keys", "make a new signing key; tokens of the previous one stay valid");
+    rotate->add_option("--keep-days", options.keep_previous_days,
+                       "accept tokens of a retired key this long (the longest token lifetime)")
+        ->check(CLI::Range(0, 3650))
+        ->capture_default_str();
+    rotate->add_flag("--retire-previous", options.retire_previous,
+                     "refuse every token signed before (a leaked key)");
+    app.fallthrough();
+    return rotate;
 }
 
 }  // namespace
@@ -183,22 +361,42 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_option("--ready-file", options.ready_file,
                    "file to create once control requests are being answered");
-    CLI11_PARSE(app, argc, argv);
+    CLI::App* rotate = add_deployment_options(app, options);
+
+    // Command line and environment, then the config file beneath them.
+    // Any bad value, wherever it came from, is a usage error: exit 2.
+    try {
+        app.parse(argc, argv);
+        if (!options.config_file.empty()) {
+            apply_config_file(app, options.config_file);
+        }
+        if (app.get_option("--broker")->count() == 0) {
+            options.broker = "tcp://127.0.0.1:" + std::to_string(options.mqtt_port);
+        }
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "mqchat-room-manager: " << e.what() << "\n";
+        return 2;
+    } catch (const ConfigError& e) {
+        std::cerr << "mqchat-room-manager: " << e.what() << "\n";
+        return 2;
+    }
+    if (options.print_broker_settings) {
+        return print_broker_settings(options);
+    }
 
     spdlog::set_level(spdlog::level::from_str(options.log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-    // The effective configuration; the secret is read later and never printed.
-    spdlog::info("room_manager: config data_dir={} broker={} service_user={} argon2_t={} "
-                 "argon2_m_kib={} argon2_p={} workers={} log_level={} init_only={} instance={} "
-                 "history_keep={} history_max_days={} presence_grace_ms={} meta_interval_ms={}",
-                 options.data_dir, paho_uri(options.broker), options.service_user,
-                 options.argon2.t_cost, options.argon2.m_cost_kib, options.argon2.parallelism,
-                 options.workers, options.log_level, options.init_only, options.instance,
-                 options.history_keep, options.history_max_days, options.presence_grace_ms,
-                 options.meta_interval_ms);
+    // The effective configuration; secrets are redacted, and the service
+    // secret and the keys are files that are never printed.
+    spdlog::info("room_manager: config {}", effective_config(app));
 
     try {
+        if (rotate->parsed()) {
+            return rotate_keys(options);
+        }
         return run(options);
     } catch (const std::exception& e) {
         spdlog::critical("room_manager: fatal: {}", e.what());

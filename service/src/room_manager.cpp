@@ -288,9 +288,11 @@ Reply RoomManager::do_login(const Request& request)
     claims.user = user;
     claims.issued_ms = next_stamp_ms();
     claims.expires_s = claims.issued_ms / 1000 + config_.session_lifetime.count();
+    claims.is_operator = config_.operators.contains(user);
     const std::string token = signer_.sign(claims);
 
-    spdlog::info("room_manager: op=login user={} client={}", user, request.who.client_id);
+    spdlog::info("room_manager: op=login user={} client={} operator={}", user,
+                 request.who.client_id, claims.is_operator);
     return ok_reply({{"user", user}, {"token", token}, {"expires", claims.expires_s}});
 }
 

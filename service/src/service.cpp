@@ -292,6 +292,9 @@ void Service::on_control(mqtt::const_message_ptr message)
             const auto started = std::chrono::steady_clock::now();
             const Reply reply = manager_->handle(op, who, payload);
             reply_with(reply.body);
+            if (config_.on_handled) {
+                config_.on_handled(op, reply.code);
+            }
             const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - started);
             spdlog::debug("service: handled op={} user={} client={} code={} ms={}", op,
@@ -300,6 +303,9 @@ void Service::on_control(mqtt::const_message_ptr message)
     if (!queued) {
         // Busy: say so at once rather than let the client time out.
         spdlog::warn("service: queue full, refused op={} client={}", op, who.client_id);
+        if (config_.on_handled) {
+            config_.on_handled(op, ErrorCode::internal_error);
+        }
         reply_with(R"({"ok":false,"error":{"code":"internal_error",)"
                    R"("message":"the service is busy; retry later"}})");
     }

@@ -97,7 +97,26 @@ TEST_F(TokenTest, RejectsTokenSignedWithAnotherKey)
     mqchat::TokenSigner other_signer(other.private_pem);
     auto token = other_signer.sign(join_claims());
 
-    EXPECT_EQ(verifier.verify(token, TokenType::join, now).error, TokenError::bad_signature);
+    // Its header names a key we do not hold.
+    EXPECT_EQ(verifier.verify(token, TokenType::join, now).error, TokenError::unknown_key);
+
+    // Without a key id (as before key rotation existed), every key is tried.
+    jwt_t* raw = nullptr;
+    ASSERT_EQ(jwt_new(&raw), 0);
+    jwt_add_grant(raw, "iss", "mqchat");
+    jwt_add_grant(raw, "sub", "alice");
+    jwt_add_grant(raw, "typ", "join");
+    jwt_add_grant(raw, "room", "0123456789ab");
+    jwt_add_grant_int(raw, "ims", now * 1000);
+    jwt_add_grant_int(raw, "exp", now + 3600);
+    const auto* key = reinterpret_cast<const unsigned char*>(other.private_pem.data());
+    ASSERT_EQ(jwt_set_alg(raw, JWT_ALG_ES256, key, static_cast<int>(other.private_pem.size())), 0);
+    char* encoded = jwt_encode_str(raw);
+    jwt_free(raw);
+    ASSERT_NE(encoded, nullptr);
+    const std::string no_kid(encoded);
+    std::free(encoded);
+    EXPECT_EQ(verifier.verify(no_kid, TokenType::join, now).error, TokenError::bad_signature);
 }
 
 TEST_F(TokenTest, RejectsAlgNone)
@@ -153,4 +172,69 @@ TEST_F(TokenTest, RejectsGarbage)
     }
     EXPECT_NE(verifier.verify(std::string("a\0b", 3), TokenType::join, now).error,
               TokenError::ok);
+}
+
+// Key rotation (issue 7): tokens name their key; a verifier holds several.
+
+TEST_F(TokenTest, NamesItsKeyInTheHeader)
+{
+    const std::string token = signer.sign(join_claims());
+    jwt_t* raw = nullptr;
+    ASSERT_EQ(jwt_decode(&raw, token.c_str(), nullptr, 0), 0);
+    const char* kid = jwt_get_header(raw, "kid");
+    ASSERT_NE(kid, nullptr);
+    EXPECT_EQ(std::string(kid), mqchat::key_id(keys.public_pem));
+    EXPECT_EQ(std::string(kid), signer.current_key_id());
+    EXPECT_EQ(mqchat::key_id(keys.private_pem), mqchat::key_id(keys.public_pem));
+    EXPECT_EQ(std::string(kid).size(), 16u);
+    jwt_free(raw);
+}
+
+TEST_F(TokenTest, AcceptsTokensOfEveryKeyItHoldsAndRefusesOthers)
+{
+    const auto retired = mqchat::test::make_ec_key_pair();
+    const auto stranger = mqchat::test::make_ec_key_pair();
+    const mqchat::TokenVerifier both({keys.public_pem, retired.public_pem});
+
+    EXPECT_EQ(both.verify(signer.sign(join_claims()), TokenType::join, now).error,
+              TokenError::ok);
+    const mqchat::TokenSigner old_signer(retired.private_pem);
+    EXPECT_EQ(both.verify(old_signer.sign(join_claims()), TokenType::join, now).error,
+              TokenError::ok);
+    const mqchat::TokenSigner stranger_signer(stranger.private_pem);
+    EXPECT_EQ(both.verify(stranger_signer.sign(join_claims()), TokenType::join, now).error,
+              TokenError::unknown_key);
+    // The single-key verifier refuses the retired key's tokens too.
+    EXPECT_EQ(verifier.verify(old_signer.sign(join_claims()), TokenType::join, now).error,
+              TokenError::unknown_key);
+}
+
+TEST_F(TokenTest, ReplaceSwitchesEveryCopyToTheNewKey)
+{
+    const auto next = mqchat::test::make_ec_key_pair();
+    mqchat::TokenSigner copy = signer;
+    signer.replace(next.private_pem);
+
+    EXPECT_EQ(copy.current_key_id(), mqchat::key_id(next.public_pem));
+    const mqchat::TokenVerifier next_verifier(next.public_pem);
+    EXPECT_EQ(next_verifier.verify(copy.sign(join_claims()), TokenType::join, now).error,
+              TokenError::ok);
+    EXPECT_THROW(signer.replace("not a key"), std::runtime_error);
+    EXPECT_EQ(signer.current_key_id(), mqchat::key_id(next.public_pem));
+}
+
+TEST_F(TokenTest, CarriesTheOperatorClaimOnSessionTokensOnly)
+{
+    TokenClaims claims = join_claims();
+    claims.type = TokenType::session;
+    EXPECT_FALSE(verifier.verify(signer.sign(claims), TokenType::session, now)
+                     .claims.is_operator);
+    claims.is_operator = true;
+    const auto result = verifier.verify(signer.sign(claims), TokenType::session, now);
+    ASSERT_EQ(result.error, TokenError::ok);
+    EXPECT_TRUE(result.claims.is_operator);
+
+    TokenClaims join = join_claims();
+    join.is_operator = true;
+    EXPECT_FALSE(verifier.verify(signer.sign(join), TokenType::join, now).claims.is_operator);
 }

@@ -580,6 +580,72 @@ TEST_F(AccessCoreTest, OnlyTheServiceReadsSysPresenceAndNobodyWritesIt)
 }
 
 // ---------------------------------------------------------------------------
+// Health report and key rotation (issue 7)
+// ---------------------------------------------------------------------------
+
+TEST_F(AccessCoreTest, OnlyOperatorConnectionsAndTheServiceReadTheHealthTopic)
+{
+    const std::string health(topic::sys_health);
+    TokenClaims claims;
+    claims.type = TokenType::session;
+    claims.user = "olivia";
+    claims.issued_ms = now_ms_;
+    claims.expires_s = now_ms_ / 1000 + 3600;
+    claims.is_operator = true;
+    ASSERT_TRUE(core_->authenticate("op1", "olivia", signer_->sign(claims)).allowed);
+    Connection olivia = core_->connection_for("op1", "olivia");
+    Connection alice = login(*core_, "c1", "alice");
+    Connection guest = core_->connection_for("g1", "");
+
+    EXPECT_TRUE(olivia.is_operator);
+    EXPECT_TRUE(core_->check_subscribe(olivia, health));
+    EXPECT_TRUE(core_->check_read(olivia, health, "{}"));
+    EXPECT_TRUE(core_->check_read(service(), health, "{}"));
+    EXPECT_FALSE(alice.is_operator);
+    EXPECT_FALSE(core_->check_subscribe(alice, health));
+    EXPECT_FALSE(core_->check_read(alice, health, "{}"));
+    EXPECT_TRUE(core_->check_subscribe(alice, "#"));  // granted, but delivers nothing
+    EXPECT_FALSE(core_->check_read(guest, health, "{}"));
+
+    // Nothing else opens up for an operator, and only the service writes.
+    EXPECT_FALSE(core_->check_read(olivia, std::string(topic::sys_presence)));
+    EXPECT_FALSE(core_->check_read(olivia, topic::room_messages(room_a)));
+    EXPECT_FALSE(core_->check_publish(olivia, health));
+    EXPECT_TRUE(core_->check_publish(service(), health, true));
+
+    // The operator's offline session is no operator's.
+    core_->disconnected("op1", "olivia");
+    EXPECT_FALSE(core_->connection_for("op1", "olivia").is_operator);
+}
+
+TEST_F(AccessCoreTest, AcceptsTheRotatedKeyOnceTheVerifierIsReplaced)
+{
+    const auto next = test::make_ec_key_pair();
+    const TokenSigner next_signer(next.private_pem);
+    TokenClaims claims;
+    claims.type = TokenType::session;
+    claims.user = "alice";
+    claims.issued_ms = now_ms_;
+    claims.expires_s = now_ms_ / 1000 + 3600;
+    const std::string new_token = next_signer.sign(claims);
+    const std::string old_token = token(TokenType::session, "alice");
+
+    AuthResult before = core_->authenticate("c1", "alice", new_token);
+    EXPECT_FALSE(before.allowed);
+    EXPECT_EQ(before.reason, "session token unknown_key");
+
+    core_->replace_verifier(TokenVerifier({next.public_pem, keys_.public_pem}));
+    EXPECT_TRUE(core_->authenticate("c1", "alice", new_token).allowed);
+    EXPECT_TRUE(core_->authenticate("c2", "alice", old_token).allowed);
+
+    // reload_keys is the service's to ask for.
+    EXPECT_TRUE(core_->handle_control(service(), R"({"op":"reload_keys"})").ok);
+    EXPECT_FALSE(
+        core_->handle_control(core_->connection_for("c1", "alice"), R"({"op":"reload_keys"})")
+            .ok);
+}
+
+// ---------------------------------------------------------------------------
 // Typing indicators and room presence topics
 // ---------------------------------------------------------------------------
 

@@ -96,6 +96,11 @@ inline std::string room_typing(std::string_view room_id)
 // by the room manager only (see docs/protocol.md, Presence).
 inline constexpr std::string_view sys_presence = "chat/v1/sys/presence";
 
+// The room manager's health and counters, retained, refreshed every few
+// seconds (see docs/protocol.md, Health). Written by the service only, read
+// by the service and by operator connections only.
+inline constexpr std::string_view sys_health = "chat/v1/sys/health";
+
 // Retained metadata of every room.
 inline constexpr std::string_view all_room_meta = "chat/v1/rooms/+/meta";
 
@@ -158,6 +163,8 @@ inline constexpr std::string_view revoke = "revoke";
 // Room manager only: asks the plugin for a snapshot of the online users on
 // topic::sys_presence, sent to the asking client id alone.
 inline constexpr std::string_view presence_sync = "presence_sync";
+// Room manager only: re-read the public key files (after a key rotation).
+inline constexpr std::string_view reload_keys = "reload_keys";
 }  // namespace plugin
 
 // Operations a guest (a connection without a username) may request.
@@ -203,6 +210,9 @@ enum class ErrorCode {
     owner_cannot_leave, // leave/kick/ban: the owner stays; delete the room instead
     // Client-side, added with the TLS listeners (never sent by the service).
     tls_failed,         // TLS handshake or server certificate check failed
+    // Client-side (issue 7): the broker refused the health topic, which only
+    // operator accounts may read.
+    not_operator,
 };
 
 std::string_view to_string(ErrorCode code);

@@ -93,8 +93,16 @@ Connection AccessCore::connection_for(std::string_view client_id, std::string_vi
         conn.role = Role::service;
     } else {
         conn.role = Role::user;
+        auto owner = connected_.find(client_id);
+        conn.is_operator = owner != connected_.end() && owner->second.username == username &&
+                           owner->second.is_operator;
     }
     return conn;
+}
+
+void AccessCore::replace_verifier(TokenVerifier verifier)
+{
+    verifier_ = std::move(verifier);
 }
 
 // ---------------------------------------------------------------------------
@@ -105,6 +113,7 @@ AuthResult AccessCore::authenticate(std::string_view client_id, std::string_view
                                     std::string_view password)
 {
     AuthResult result;
+    bool is_operator = false;
     if (client_id.empty()) {
         result.reason = "empty client id";
         return result;
@@ -143,6 +152,7 @@ AuthResult AccessCore::authenticate(std::string_view client_id, std::string_view
             return result;
         }
         result.role = Role::user;
+        is_operator = token.claims.is_operator;
     }
 
     // One user's client id (and with it its session and admissions) cannot
@@ -157,12 +167,14 @@ AuthResult AccessCore::authenticate(std::string_view client_id, std::string_view
     }
     auto it = connected_.find(client_id);
     if (it == connected_.end()) {
-        connected_.emplace(std::string(client_id), Owner{std::string(username), 1});
+        connected_.emplace(std::string(client_id),
+                           Owner{std::string(username), 1, is_operator});
     } else if (it->second.username == username) {
         ++it->second.connections;
+        it->second.is_operator = is_operator;
     } else {
         // Only a guest can be displaced (client_id_taken let us through).
-        it->second = Owner{std::string(username), 1};
+        it->second = Owner{std::string(username), 1, is_operator};
     }
 
     // Presence counts every connection of the user, over all client ids.
@@ -365,8 +377,9 @@ bool AccessCore::user_can_read(const Connection& conn, std::string_view name) co
     case topic::Kind::room_presence:
         return is_room_id(parsed.subject) && room_admitted(conn, parsed.subject);
     default:
-        // topic::sys_presence among others: the room manager's alone.
-        return false;
+        // The health report is for operators; topic::sys_presence among
+        // others is the room manager's alone.
+        return conn.is_operator && name == topic::sys_health;
     }
 }
 
@@ -437,6 +450,13 @@ ControlResult AccessCore::handle_control(const Connection& conn, std::string_vie
     }
     if (op == op::plugin::presence_sync) {
         return presence_sync(conn);
+    }
+    if (op == op::plugin::reload_keys) {
+        // Harmless (it only re-reads files), but still the service's alone.
+        result.op = op;
+        result.ok = conn.role == Role::service;
+        result.error = result.ok ? "" : "not_the_service";
+        return result;
     }
     result.error = "unknown_op";
     return result;

@@ -308,6 +308,19 @@ public:
     [[nodiscard]] const std::string& user() const noexcept;
     [[nodiscard]] const std::string& client_id() const noexcept;
 
+    // The room manager's health report (the retained JSON on
+    // chat/v1/sys/health, described in docs/protocol.md), for an operator
+    // account: one whose session token was issued while the room manager
+    // listed it as an operator. Uses a short connection of its own. Blocks
+    // up to request_timeout for the connection and `wait` for the report.
+    // Errors: not_authenticated (no session, or the broker refused it),
+    // not_operator (the broker refused the topic: not an operator, or a
+    // session from before the account became one), timeout (no report
+    // yet: is the room manager running?), connect_failed.
+    // Thread safety: may be called from any thread but the callback threads.
+    [[nodiscard]] std::string health_report(std::chrono::milliseconds wait =
+                                                std::chrono::seconds(5));
+
 private:
     class Impl;
     std::unique_ptr<Impl> impl_;

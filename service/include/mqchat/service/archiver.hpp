@@ -3,6 +3,7 @@
 // retention sweep that keeps the archive within its limits.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,16 @@ struct ArchiverConfig {
     std::chrono::seconds prune_interval{60};
 };
 
+// Counters of the archive since start, for the health report.
+struct ArchiveStats {
+    bool connected = false;
+    std::uint64_t received = 0;      // room messages delivered to the archive
+    std::uint64_t stored = 0;        // of those, written to the store
+    std::uint64_t duplicates = 0;    // already archived (a redelivery)
+    std::uint64_t failed = 0;        // unstamped, or the store refused them
+    std::int64_t last_stored_ms = 0; // wall clock of the last write; 0: none yet
+};
+
 // Lifecycle: construct, start(), stop() once (the destructor stops too).
 //
 // Threads: messages are stored on Paho's callback thread, before the next
@@ -66,6 +77,9 @@ public:
     // One sweep of the retention limits over every archived room; removes
     // rooms that no longer exist. Returns how many messages went.
     std::size_t prune_once(std::int64_t now_ms);
+
+    // A snapshot of the counters. Thread-safe.
+    [[nodiscard]] ArchiveStats stats() const;
 
     // Turns a delivered room message into an archive row. nullopt when the
     // topic is not a room's msg topic or the plugin's sender/seq/ts stamps
@@ -89,6 +103,13 @@ private:
     std::thread connector_;
     std::thread pruner_;
     bool stopped_ = false;
+
+    std::atomic<bool> connected_{false};
+    std::atomic<std::uint64_t> received_{0};
+    std::atomic<std::uint64_t> stored_{0};
+    std::atomic<std::uint64_t> duplicates_{0};
+    std::atomic<std::uint64_t> failed_{0};
+    std::atomic<std::int64_t> last_stored_ms_{0};
 };
 
 }  // namespace mqchat::service

@@ -12,6 +12,9 @@ struct DataDirFiles {
     std::filesystem::path public_key;       // signing-key.pub.pem
     std::filesystem::path service_secret;   // service-secret (64 hex, 0600)
     std::filesystem::path database;         // mqchat.db
+    // Public keys retired by rotate_signing_key() whose tokens may still be
+    // valid (<key id>.pem), and retired.json with when each was retired.
+    std::filesystem::path public_keys;      // public-keys/
 };
 
 [[nodiscard]] DataDirFiles data_dir_files(const std::filesystem::path& dir);

@@ -37,6 +37,9 @@ struct RoomManagerConfig {
     // Count changes republish a room's metadata at most this often
     // (--meta-interval-ms).
     std::chrono::milliseconds meta_interval{1000};
+    // Accounts whose session tokens carry the operator claim (they may read
+    // the health topic). Taken into account at login.
+    std::set<std::string, std::less<>> operators;
 };
 
 // A reply ready to publish: `body` is the JSON text, `code` the outcome

@@ -38,6 +38,10 @@ struct ServiceConfig {
     // Called once, on a worker thread, when the first subscription to the
     // control topics is acknowledged: from then on requests are answered.
     std::function<void()> on_ready;
+    // Called on a worker thread after every answered request (and with
+    // internal_error for one refused because the queue was full), for the
+    // health counters. Must not throw.
+    std::function<void(std::string_view op, ErrorCode code)> on_handled;
 };
 
 // Shared subscription used for control requests, so several managers can run.

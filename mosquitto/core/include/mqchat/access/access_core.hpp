@@ -34,6 +34,9 @@ struct Connection {
     Role role = Role::guest;
     std::string client_id;
     std::string username;  // empty for guests
+    // A user connected with a session token carrying the operator claim:
+    // may read topic::sys_health as well, nothing else more.
+    bool is_operator = false;
 };
 
 // A user went online (their first connection came up) or offline (their
@@ -101,7 +104,9 @@ public:
     [[nodiscard]] static bool is_stamped_property(std::string_view name);
 
     // Rebuilds the connection of an authenticated client from its username
-    // (empty for none).
+    // (empty for none). is_operator is set while that client id is
+    // connected with an operator's session token (an offline session is
+    // never an operator's).
     [[nodiscard]] Connection connection_for(std::string_view client_id,
                                             std::string_view username) const;
 
@@ -148,8 +153,14 @@ public:
     [[nodiscard]] bool check_read(const Connection& conn, std::string_view topic,
                                   std::string_view payload = {}) const;
 
-    // A message on the plugin control topic ($CONTROL/mqchat/v1).
+    // A message on the plugin control topic ($CONTROL/mqchat/v1). For
+    // reload_keys (service only) the result is ok and the adapter re-reads
+    // the key files and calls replace_verifier().
     ControlResult handle_control(const Connection& conn, std::string_view payload);
+
+    // Verifies tokens with `verifier` from now on (key rotation). Tokens
+    // already checked (admissions, connections) stay as they are.
+    void replace_verifier(TokenVerifier verifier);
 
     // The user properties to set on a message `conn` published to `topic`
     // (already allowed by check_publish). Room messages get sender, seq and
@@ -173,6 +184,7 @@ private:
     struct Owner {
         std::string username;
         int connections = 0;
+        bool is_operator = false;  // of the latest connection with this client id
     };
     struct PastOwner {
         std::string username;
