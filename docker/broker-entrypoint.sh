@@ -18,6 +18,9 @@
 #   MQCHAT_PLUGIN      the plugin       [$MQCHAT_PREFIX/lib/mqchat/mqchat_plugin.so]
 #   MQCHAT_MOSQUITTO   the broker command                        [mosquitto]
 #   MQCHAT_RUN_USER    as for the room manager's entrypoint
+#   MQCHAT_TLS_DIR_IN  a folder with server.pem and server.key; when both are
+#                      there, the TLS listeners (MQCHAT_MQTTS_PORT,
+#                      MQCHAT_WSS_PORT: 8883, 9443) serve them    [/etc/mqchat/tls]
 set -euo pipefail
 
 prefix=${MQCHAT_PREFIX:-/opt/mqchat}
@@ -27,9 +30,20 @@ keys_wait=${MQCHAT_KEYS_WAIT:-120}
 export MQCHAT_PLUGIN=${MQCHAT_PLUGIN:-$prefix/lib/mqchat/mqchat_plugin.so}
 mosquitto_bin=${MQCHAT_MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 
+tls_in=${MQCHAT_TLS_DIR_IN:-/etc/mqchat/tls}
+have_tls() { [ -s "$tls_in/server.pem" ] && [ -s "$tls_in/server.key" ]; }
+
 if [ "$(id -u)" -eq 0 ] && [ -n "${MQCHAT_RUN_USER:-}" ]; then
     mkdir -p "$data"
     chown "$MQCHAT_RUN_USER:" "$data"
+    # The mounted key may be readable by root only: give the broker's user
+    # its own copy (0600) before dropping root.
+    if have_tls; then
+        install -d -m 0700 -o "$MQCHAT_RUN_USER" "$data/tls-given"
+        install -m 0644 -o "$MQCHAT_RUN_USER" "$tls_in/server.pem" "$data/tls-given/server.pem"
+        install -m 0600 -o "$MQCHAT_RUN_USER" "$tls_in/server.key" "$data/tls-given/server.key"
+        export MQCHAT_TLS_DIR_IN=$data/tls-given
+    fi
     exec setpriv --reuid="$MQCHAT_RUN_USER" --regid="$MQCHAT_RUN_USER" --init-groups \
         --inh-caps=-all -- "$0" "$@"
 fi
@@ -56,6 +70,12 @@ ln -sfn "$keys/signing-key.pub.pem" "$data/signing-key.pub.pem"
 ln -sfn "$keys/service-secret" "$data/service-secret"
 # Keys retired by `mqchat-room-manager rotate-keys` (may not exist yet).
 ln -sfn "$keys/public-keys" "$data/public-keys"
+
+# A given certificate turns the TLS listeners on (broker-conf.sh leaves them
+# off without one); no local CA is made in a container.
+if have_tls && [ -z "${MQCHAT_TLS_CERT:-}" ]; then
+    export MQCHAT_TLS_CERT=$tls_in/server.pem MQCHAT_TLS_KEY=$tls_in/server.key
+fi
 
 conf=$data/mosquitto/mosquitto.conf
 # Ports as the room manager resolves them, so MQCHAT_CONFIG (a config file

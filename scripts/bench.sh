@@ -189,9 +189,10 @@ start_mqchat() {
     started_manager_pid=$(pgrep -P "$pid" -f mqchat-room-manager || echo 0)
 }
 
-# "argon2_t=3" and the like, from the room manager's config log line.
+# "argon2-t=3" and the like, from the room manager's config log line (the
+# option names; before the config file came, "argon2_t=3": both are read).
 manager_config() {
-    grep -o "$2=[0-9]*" "$work/$1/backend.log" | tail -n 1 | cut -d= -f2
+    grep -oE "(^| )($2)=[0-9]+" "$work/$1/backend.log" | tail -n 1 | cut -d= -f2
 }
 
 # A setting of the plain broker's configuration (the same as mqchat's).
@@ -229,9 +230,9 @@ timeout --signal=TERM --kill-after=10 "$bench_timeout" "$bench_bin" \
     --mqchat-broker-pid "$mqchat_broker_pid" --room-manager-pid "$mqchat_manager_pid" \
     --mqchat-store "$work/mqchat/data/mqchat.db" \
     --joins-broker "tcp://127.0.0.1:$joins_port" \
-    --joins-argon2-t "$(manager_config joins argon2_t)" \
-    --joins-argon2-m "$(manager_config joins argon2_m_kib)" \
-    --joins-argon2-p "$(manager_config joins argon2_p)" \
+    --joins-argon2-t "$(manager_config joins 'argon2-t|argon2_t')" \
+    --joins-argon2-m "$(manager_config joins 'argon2-m|argon2_m_kib')" \
+    --joins-argon2-p "$(manager_config joins 'argon2-p|argon2_p')" \
     --joins-workers "$(manager_config joins workers)" \
     --setting "mosquitto=$("$mosquitto_bin" -h 2>/dev/null | head -n 1 || true)" \
     --setting "paho_c=$(package_version libpaho-mqtt1.3)" \

@@ -21,6 +21,12 @@ import yaml
 errors = []
 
 
+
+def volume_parts(spec):
+    """SOURCE and TARGET of a short volume spec; SOURCE may be ${VAR:-default}."""
+    m = re.match(r"(\$\{[^}]*\}|[^:]+):([^:]+)", spec)
+    return (m.group(1), m.group(2)) if m else (spec, "")
+
 def check(ok, message):
     if not ok:
         errors.append(message)
@@ -163,7 +169,11 @@ def main(src):
         # Volumes: named ones declared at the top; bind mounts exist.
         mounts[name] = {}
         for v in svc.get("volumes", []):
-            source, target = v.split(":")[:2]
+            source, target = volume_parts(v)
+            # ${VAR:-default}: what a plain `docker compose up` mounts.
+            default = re.fullmatch(r"\$\{\w+:-(.+)\}", source)
+            if default:
+                source = default.group(1)
             if source.startswith((".", "/")):
                 check(os.path.exists(os.path.join(src, source)),
                       f"{name}: mounted {source} missing")
@@ -187,6 +197,11 @@ def main(src):
     ports = [str(p) for p in services.get("broker", {}).get("ports", [])]
     check("1883:1883" in ports and "9001:9001" in ports,
           f"broker must publish 1883 and 9001, got {ports}")
+    check("8883:8883" in ports and "9443:9443" in ports,
+          f"broker must publish the TLS ports 8883 and 9443, got {ports}")
+    check("/etc/mqchat/tls" in [volume_parts(v)[1] for v in
+                                services.get("broker", {}).get("volumes", [])],
+          "broker: no mount for a real TLS certificate at /etc/mqchat/tls")
     env = services.get("broker", {}).get("environment", {})
     check(str(env.get("MQCHAT_MQTT_PORT")) == "1883" and str(env.get("MQCHAT_WS_PORT")) == "9001",
           "broker environment must set MQCHAT_MQTT_PORT=1883 and MQCHAT_WS_PORT=9001")

@@ -46,6 +46,10 @@ export MQCHAT_BROKER="tcp://127.0.0.1:$PORT"
 export MQCHAT_ARGON2_T=1 MQCHAT_ARGON2_M=8192
 export MQCHAT_HOME=$TEST_DIR/home
 unset MQCHAT_RUN_USER
+# No certificate on the first start: plain listeners only.
+export MQCHAT_TLS_DIR_IN=$TEST_DIR/no-tls
+MQTTS_PORT=$(free_port)
+export MQCHAT_MQTTS_PORT=$MQTTS_PORT MQCHAT_WSS_PORT=0
 
 start_broker_entrypoint() {
     setsid bash "$docker_dir/broker-entrypoint.sh" >>"$TEST_DIR/broker.log" 2>&1 &
@@ -116,9 +120,20 @@ if health room-manager 2>/dev/null; then
 fi
 health broker || fail "broker health check failed without the room manager"
 
-# 4. Second start of both: same keys, same store, same broker state.
+grep -q "^listener $MQTTS_PORT" "$MQCHAT_BROKER_DIR/mosquitto/mosquitto.conf" &&
+    fail "a TLS listener without a certificate"
+
+# 4. Second start of both: same keys, same store, same broker state. This
+#    time a certificate is given (as compose mounts one at /etc/mqchat/tls),
+#    so the broker also serves mqtts.
 stop_group "$broker_pid" TERM
 broker_pid=""
+tls=$(bash "$MQCHAT_SOURCE_DIR/scripts/tls-certs.sh" "$TEST_DIR/made-tls")
+mkdir -p "$TEST_DIR/given-tls"
+cp "$(sed -n 's/^cert=//p' <<<"$tls")" "$TEST_DIR/given-tls/server.pem"
+cp "$(sed -n 's/^key=//p' <<<"$tls")" "$TEST_DIR/given-tls/server.key"
+ca=$(sed -n 's/^ca=//p' <<<"$tls")
+export MQCHAT_TLS_DIR_IN=$TEST_DIR/given-tls
 start_manager_entrypoint
 start_broker_entrypoint
 wait_ready
@@ -133,4 +148,11 @@ MQCHAT_PASSWORD=alice-pw mqchat --user alice login >/dev/null ||
 history=$(mqchat --user alice --json history "Book club")
 echo "$history" | grep -q '"text":"hello from the entrypoints"' ||
     fail "the room's history did not survive the restart: $history"
+for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MQTTS_PORT") 2>/dev/null && break
+    sleep 0.1
+done
+MQCHAT_PASSWORD=alice-pw mqchat --broker "mqtts://localhost:$MQTTS_PORT" --cafile "$ca" \
+    --user alice rooms | grep -q "Book club" ||
+    fail "no working mqtts listener with the given certificate"
 echo "entrypoints test passed"

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -370,6 +372,51 @@ TEST(Sync, QueuedSendsThatCannotGoOutAreReportedAsFailed)
     EXPECT_EQ(inbox.result(second)->code, ErrorCode::timeout);
     EXPECT_FALSE(inbox.result(second)->delivered());
 }
+
+// --- presence over a dead network -----------------------------------------
+
+// Bob's network goes quiet without closing his socket (no FIN, no RST): only
+// the broker's keep-alive check can notice. The library's keep-alive is
+// 30 s, so the broker drops him after 45 s at most, and the room manager
+// shows him offline after its grace period (2 s) on top.
+TEST(Sync, DroppedNetworkShowsOfflineWithinTheKeepAliveWindow)
+{
+    TestBackend backend;
+    TcpProxy proxy(backend.mqtt_port());
+    auto alice = account(backend.broker_url(), "alice");
+    alice->create_room("Porch", "pw");
+    auto bob = account(proxy.url(), "bob");
+    bob->join_room("Porch", "pw");
+    bob->enter_room("Porch");
+
+    std::mutex mutex;
+    std::optional<bool> bob_online;
+    alice->on_presence([&](const PresenceEvent& e) {
+        if (e.user == "bob") {
+            std::lock_guard lock(mutex);
+            bob_online = e.online;
+        }
+    });
+    auto seen = [&](bool online) {
+        std::lock_guard lock(mutex);
+        return bob_online == online;
+    };
+    alice->enter_room("Porch");
+    ASSERT_TRUE(eventually([&] { return seen(true); }, 10s)) << "bob never showed online";
+
+    auto dropped = std::chrono::steady_clock::now();
+    proxy.stall();
+    ASSERT_TRUE(eventually([&] { return seen(false); }, 55s))
+        << "bob still online 55 s after his network went quiet";
+    auto after = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - dropped);
+    std::cout << "offline seen " << after.count() << " s after the network went quiet\n";
+    EXPECT_LE(after, 48s);
+    // Not at once: a quiet network is not a closed socket (the broker last
+    // heard from bob at most one keep-alive interval before the stall).
+    EXPECT_GE(after, 5s);
+}
+
 
 TEST(Sync, TwentyBrokerRestartsWithFiftyRoomsEntered)
 {

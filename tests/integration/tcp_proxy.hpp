@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <list>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace mqchat::test {
 
@@ -48,6 +50,9 @@ public:
             ::close(link.client);
             ::close(link.server);
         }
+        for (int fd : held_) {
+            ::close(fd);
+        }
         ::close(listener_);
     }
 
@@ -68,6 +73,12 @@ public:
     }
 
     void restore() { refusing_ = false; }
+
+    // A network that goes quiet without closing anything (a pulled cable, a
+    // dead Wi-Fi): open connections stay open but no byte moves either way,
+    // and new ones are accepted but never reach the broker. Only keep-alive
+    // timeouts notice it. Lasts until the proxy goes.
+    void stall() { stalled_ = true; }
 
 private:
     struct Link {
@@ -96,6 +107,13 @@ private:
                 continue;
             }
 
+            // While stalled, a connection is held open and never forwarded.
+            if (stalled_) {
+                std::lock_guard lock(mutex_);
+                held_.push_back(client);
+                continue;
+            }
+
             // While cut, a connection is closed at once, like a dead route.
             int server = refusing_ ? -1 : ::socket(AF_INET, SOCK_STREAM, 0);
             sockaddr_in target = loopback(target_port_);
@@ -111,20 +129,27 @@ private:
             auto& link = links_.emplace_back();
             link.client = client;
             link.server = server;
-            link.pump = std::thread([client, server] { pump(client, server); });
+            link.pump = std::thread([this, client, server] { pump(client, server); });
         }
     }
 
     // Copies bytes both ways until either side closes, then shuts both down.
     // The descriptors stay open until the proxy goes, so cut() never hits a
     // number the system handed out again.
-    static void pump(int a, int b)
+    void pump(int a, int b)
     {
         char buffer[16384];
         pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
         for (;;) {
             if (::poll(fds, 2, 200) < 0) {
                 break;
+            }
+            if (stalled_) {
+                if (stopping_) {
+                    break;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                continue;
             }
             bool done = false;
             for (int i = 0; i < 2 && !done; ++i) {
@@ -160,6 +185,8 @@ private:
     int port_ = 0;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> refusing_{false};
+    std::atomic<bool> stalled_{false};
+    std::vector<int> held_;  // connections accepted while stalled
     std::mutex mutex_;
     std::list<Link> links_;
     std::thread acceptor_;
