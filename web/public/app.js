@@ -595,7 +595,7 @@
             li.className = p.online ? 'online' : 'offline';
             const role = document.createElement('span');
             role.className = 'role';
-            role.textContent = p.role === 'owner' ? 'owner' : '';
+            role.textContent = p.role === 'owner' ? '(owner)' : '';
             const stateText = document.createElement('span');
             stateText.className = 'state';
             stateText.textContent = p.online ? 'online' : `offline since ${formatTime(p.since)}`;
