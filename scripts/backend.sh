@@ -20,6 +20,8 @@
 #   MQCHAT_TLS_HOSTS   extra names for the generated certificate        [none]
 #                      (see scripts/tls-certs.sh)
 #   MQCHAT_MAX_QUEUED  messages the broker queues per offline session  [10000]
+#   MQCHAT_WEB_DIR     the web chat page the WebSocket listeners serve
+#                      over HTTP; empty: none                      [./web/public]
 #   MQCHAT_BUILD_DIR   where the binaries were built                   [./build]
 #   MQCHAT_READY_FILE  written once the room manager serves requests   [unset]
 #   MQCHAT_COMPONENTS  what to run: "broker", "manager" or both        [broker manager]
@@ -35,6 +37,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${MQCHAT_BUILD_DIR:-$root/build}
+web_dir=${MQCHAT_WEB_DIR-$root/web/public}
 
 room_manager=$build_dir/service/mqchat-room-manager
 plugin=${MQCHAT_PLUGIN:-$build_dir/mosquitto/mqchat_plugin.so}
@@ -80,13 +83,25 @@ if [ "$mqtts_port" != 0 ] || [ "$wss_port" != 0 ]; then
     tls_ca=$(sed -n 's/^ca=//p' <<<"$tls")
 fi
 
+# The web chat page needs MQTT.js beside it (scripts/web-deps.sh copies it
+# from the npm package); without it the page could not connect.
+if [ -n "$web_dir" ]; then
+    if [ -f "$web_dir/index.html" ] && [ -f "$web_dir/vendor/mqtt.min.js" ]; then
+        web_dir=$(cd "$web_dir" && pwd)
+    else
+        echo "mqchat: no web page: $web_dir lacks index.html or vendor/mqtt.min.js" \
+            "(run scripts/web-deps.sh)" >&2
+        web_dir=""
+    fi
+fi
+
 # Broker configuration, generated from the template on every start so the
 # ports and paths given above always win.
 conf=$data_dir/mosquitto/mosquitto.conf
 MQCHAT_DATA_DIR=$data_dir MQCHAT_PLUGIN=$plugin MQCHAT_MQTT_PORT=$mqtt_port \
     MQCHAT_WS_PORT=$ws_port MQCHAT_BIND=$bind MQCHAT_MAX_QUEUED=$max_queued \
     MQCHAT_MQTTS_PORT=$mqtts_port MQCHAT_WSS_PORT=$wss_port MQCHAT_TLS_BIND=$tls_bind \
-    MQCHAT_TLS_CERT=$tls_cert MQCHAT_TLS_KEY=$tls_key \
+    MQCHAT_TLS_CERT=$tls_cert MQCHAT_TLS_KEY=$tls_key MQCHAT_HTTP_DIR=$web_dir \
     bash "$root/scripts/broker-conf.sh" "$root/mosquitto/mosquitto.conf.in" "$conf"
 
 broker_pid=""
@@ -146,11 +161,17 @@ fi
 
 if [ -n "$broker_pid" ]; then
     echo "mqchat: broker listening on mqtt://$bind:$mqtt_port and ws://$bind:$ws_port"
+    if [ -n "$web_dir" ]; then
+        echo "mqchat: web chat page on http://$bind:$ws_port/ (open http://localhost:$ws_port/)"
+    fi
     tls_urls=""
     [ "$mqtts_port" = 0 ] || tls_urls="mqtts://$tls_bind:$mqtts_port"
     [ "$wss_port" = 0 ] || tls_urls="${tls_urls:+$tls_urls and }wss://$tls_bind:$wss_port"
     if [ -n "$tls_urls" ]; then
         echo "mqchat: TLS on $tls_urls"
+        if [ -n "$web_dir" ] && [ "$wss_port" != 0 ]; then
+            echo "mqchat: web chat page over TLS on https://$tls_bind:$wss_port/"
+        fi
         if [ -n "$tls_ca" ]; then
             echo "mqchat: clients trust it with the local CA $tls_ca" \
                 "(mqchat --cafile, MQCHAT_CAFILE, mosquitto_sub --cafile)"

@@ -27,6 +27,8 @@
 #                      applies the room manager's config file (MQCHAT_CONFIG)
 #                      beneath the same MQCHAT_* variables: one place for ports
 #                      and paths.
+#   MQCHAT_HTTP_DIR    folder the WebSocket listeners serve over HTTP
+#                      (the web chat page); without it, no HTTP     [none]
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -61,6 +63,12 @@ if [ -n "$tls_cert" ]; then
     [ "$mqtts_port" = 0 ] || mqtts_on=""
     [ "$wss_port" = 0 ] || wss_on=""
 fi
+# The web page: "#@HTTP@ " lines lose the mark when there is a folder. On
+# the TLS WebSocket listener the line carries both marks, so it is on only
+# when that listener is.
+http_dir=${MQCHAT_HTTP_DIR:-}
+http_on="#@HTTP@ "
+[ -z "$http_dir" ] || http_on=""
 
 # Written next to the output and renamed, so a broker never reads half a file.
 tmp="$2.tmp.$$"
@@ -69,6 +77,8 @@ sed -e "s|@MQTT_PORT@|${MQCHAT_MQTT_PORT:-1883}|g" \
     -e "s|@BIND@|${MQCHAT_BIND:-0.0.0.0}|g" \
     -e "s|^#@MQTTS@ |$mqtts_on|" \
     -e "s|^#@WSS@ |$wss_on|" \
+    -e "s|^#@HTTP@ |$http_on|" \
+    -e "s|@HTTP_DIR@|$http_dir|g" \
     -e "s|@MQTTS_PORT@|$mqtts_port|g" \
     -e "s|@WSS_PORT@|$wss_port|g" \
     -e "s|@TLS_BIND@|${MQCHAT_TLS_BIND:-${MQCHAT_BIND:-0.0.0.0}}|g" \
