@@ -80,3 +80,8 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/broker-conf.sh
 
 # The documented sample of the room manager's config file.
 install(FILES ${PROJECT_SOURCE_DIR}/mqchat.toml.example DESTINATION ${CMAKE_INSTALL_DATADIR}/mqchat)
+
+# The web chat page, for the broker's http_dir (the Docker broker image
+# serves it). vendor/mqtt.min.js is there once scripts/web-deps.sh has run.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/web/public/
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/mqchat/web)

@@ -77,6 +77,14 @@ if have_tls && [ -z "${MQCHAT_TLS_CERT:-}" ]; then
     export MQCHAT_TLS_CERT=$tls_in/server.pem MQCHAT_TLS_KEY=$tls_in/server.key
 fi
 
+# The web chat page, served by the WebSocket listeners (http_dir), when the
+# image has it with its MQTT.js copy.
+web=$prefix/share/mqchat/web
+if [ -z "${MQCHAT_HTTP_DIR:-}" ] && [ -f "$web/index.html" ] &&
+    [ -f "$web/vendor/mqtt.min.js" ]; then
+    export MQCHAT_HTTP_DIR=$web
+fi
+
 conf=$data/mosquitto/mosquitto.conf
 # Ports as the room manager resolves them, so MQCHAT_CONFIG (a config file
 # mounted into both services) sets them for both.

@@ -101,6 +101,11 @@ grep -q "^plugin $prefix/lib/mqchat/mqchat_plugin.so" \
 health broker || fail "broker health check failed"
 health room-manager || fail "room manager health check failed"
 (exec 3<>"/dev/tcp/127.0.0.1/$WS_PORT") 2>/dev/null || fail "no WebSocket listener on $WS_PORT"
+# The installed web chat page, over HTTP on the WebSocket port.
+page=$(python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "http://127.0.0.1:$WS_PORT/" 2>&1) || fail "the broker serves no web page: $page"
+grep -q "mqtt.min.js" <<<"$page" || fail "the page served is not the chat page: $page"
 
 MQCHAT_PASSWORD=alice-pw mqchat --user alice register
 MQCHAT_PASSWORD=alice-pw mqchat --user alice login >/dev/null
