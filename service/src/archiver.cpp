@@ -119,15 +119,8 @@ void Archiver::connect_loop()
     // subscription and queues room messages while we are down.
     mqtt::properties props{mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
                                           static_cast<int>(config_.session_expiry.count()))};
-    auto options = mqtt::connect_options_builder()
-                       .mqtt_version(MQTTVERSION_5)
-                       .user_name(config_.service_user)
-                       .password(config_.secret)
-                       .clean_start(false)
-                       .keep_alive_interval(std::chrono::seconds(30))
-                       .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
-                       .finalize();
+    auto options =
+        detail::service_connect_options(config_.service_user, config_.secret, false);
     // Not through the builder: Paho C++ 1.2.0's finalize() leaves the C
     // struct pointing at the builder's copy of the properties, so the
     // session expiry never reaches the wire (upstream issue 362).

@@ -204,15 +204,8 @@ void HealthReporter::publish(const json& report)
 
 void HealthReporter::run()
 {
-    auto options = mqtt::connect_options_builder()
-                       .mqtt_version(MQTTVERSION_5)
-                       .user_name(config_.service_user)
-                       .password(config_.secret)
-                       .clean_start(true)
-                       .keep_alive_interval(std::chrono::seconds(30))
-                       .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
-                       .finalize();
+    auto options =
+        detail::service_connect_options(config_.service_user, config_.secret);
     detail::connect_until_stopped(*client_, options, *stop_, "health");
 
     while (!stop_->stopping) {

@@ -166,15 +166,8 @@ void Service::run_timer()
 
 void Service::connect_loop()
 {
-    auto options = mqtt::connect_options_builder()
-                       .mqtt_version(MQTTVERSION_5)
-                       .user_name(config_.service_user)
-                       .password(config_.secret)
-                       .clean_start(true)
-                       .keep_alive_interval(std::chrono::seconds(30))
-                       .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
-                       .finalize();
+    auto options =
+        detail::service_connect_options(config_.service_user, config_.secret);
     detail::connect_until_stopped(*client_, options, *stop_, "service");
 }
 

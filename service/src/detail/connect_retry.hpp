@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <string_view>
 
 namespace mqchat::service::detail {
@@ -31,6 +32,25 @@ struct StopSignal {
         wake.notify_all();
     }
 };
+
+// How every room-manager connection logs in: MQTT v5 as the service account,
+// 30 s keep-alive, Paho's own reconnects after the first success. A clean
+// start for the control and health connections; the archive keeps its
+// session (and sets its expiry itself, see Archiver::connect_loop).
+inline mqtt::connect_options service_connect_options(const std::string& user,
+                                                     const std::string& secret,
+                                                     bool clean_start = true)
+{
+    return mqtt::connect_options_builder()
+        .mqtt_version(MQTTVERSION_5)
+        .user_name(user)
+        .password(secret)
+        .clean_start(clean_start)
+        .keep_alive_interval(std::chrono::seconds(30))
+        .connect_timeout(std::chrono::seconds(10))
+        .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(5))
+        .finalize();
+}
 
 // Returns once connected, or when `stop` is raised. `what` names the
 // connection in the log.
