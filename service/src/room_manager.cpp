@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <exception>
 #include <optional>
@@ -244,7 +245,15 @@ Reply RoomManager::do_register(const Request& request)
     }
     if (auto code = check_user_name(user); code != ErrorCode::ok) return error_reply(code);
     if (auto code = check_password(password); code != ErrorCode::ok) return error_reply(code);
-    if (user == config_.service_user) {
+    // Names are unique regardless of case, the service account's too (user
+    // names are ASCII, see check_user_name).
+    auto folded = [](std::string name) {
+        for (char& c : name) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        return name;
+    };
+    if (folded(user) == folded(config_.service_user)) {
         return error_reply(ErrorCode::user_exists);
     }
 

@@ -241,6 +241,15 @@ void Service::on_control(mqtt::const_message_ptr message)
     }
     std::string op = topic_name.substr(topic::control_prefix.size());
 
+    // A retained request would run again on every reconnect. The plugin
+    // refuses them now; one stored by an older broker setup is dropped and
+    // cleared (an empty retained message removes it from the broker).
+    if (message->is_retained()) {
+        spdlog::warn("service: dropped retained request op={}", op);
+        publisher_->publish(topic_name, "", true);
+        return;
+    }
+
     // Trust only what the plugin stamped, and answer only where the requester can read.
     const auto& props = message->get_properties();
     const auto stamp = read_stamp(props);

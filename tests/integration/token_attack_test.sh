@@ -482,6 +482,44 @@ while IFS='|' read -r _ props body; do
             "'$props' instead of sender:mallory seq:<n> ts:<ms>"
 done <"$TEST_DIR/watch.out"
 
+# ---------------------------------------------------------------------------
+# 8. The room manager's own subscriptions, client ids and requests.
+# ---------------------------------------------------------------------------
+# The archive's share group: a user inside it would take every other room
+# message away from the archive (the read check then drops it).
+sub -V 5 -q 1 -i mal-share -u mallory -P "$mal_s" \
+    -t '$share/mqchat-archive/chat/v1/rooms/+/msg' -W 12 >"$TEST_DIR/share.out" 2>&1 &
+sleep 1
+for i in 1 2 3 4 5 6; do
+    mqchat --user alice send Vault "archived $i" >/dev/null
+done
+archived=$(mqchat --user alice --json history Vault --limit 6 | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+seqs = [r["seq"] for r in rows]
+ok = [r["text"] for r in rows] == ["archived %d" % i for i in range(1, 7)]
+print("complete" if ok and seqs == list(range(seqs[0], seqs[0] + 6)) else rows)')
+[ "$archived" = complete ] ||
+    hole "archive share group" "a user in \$share/mqchat-archive took messages: $archived"
+
+# The archive's client id (its persistent session) right after a restart,
+# before the room manager is back: the plugin keeps it for the service.
+if sub -V 5 -i mqchat-archive-main -u mallory -P "$mal_s" -t chat/v1/users/mallory/inbox/x \
+    -E >"$TEST_DIR/cid.out" 2>&1; then
+    hole "service client id" "mallory connected as mqchat-archive-main"
+fi
+grep -qi "not authori" "$TEST_DIR/cid.out" ||
+    hole "service client id" "unexpected answer: $(cat "$TEST_DIR/cid.out")"
+
+# A retained control request would run again on every reconnect of the room
+# manager: refused, and nothing is left retained under chat/v1/ctl/.
+pub -V 5 -q 1 -i mal-retain -u mallory -P "$mal_s" -r -t chat/v1/ctl/leave \
+    -D publish response-topic chat/v1/users/mallory/inbox/r -m '{"room":"Vault"}' \
+    >"$TEST_DIR/retain.out" 2>&1 || true
+retained=$(sub -V 5 -i ctl-observer -u mqchat-service -P "$secret" -t 'chat/v1/ctl/+' -v -W 3 \
+    2>/dev/null || true)
+[ -z "$retained" ] || hole "retained control request" "stored: $retained"
+
 [ ${#holes[@]} -eq 0 ] ||
     fail "security holes (details above): ${holes[*]}"
 echo "token attacks: ok"

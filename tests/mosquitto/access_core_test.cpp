@@ -190,15 +190,46 @@ TEST_F(AccessCoreTest, WildcardSubscribeGrantedButReadsDenied)
     EXPECT_FALSE(core_->check_read(alice, "other/topic"));
 }
 
-TEST_F(AccessCoreTest, SharedSubscriptionIsDecidedOnTheInnerFilter)
+// Regression: a user in the archive's share group took a share of the room
+// messages, which the read check then dropped, so the archive lost them.
+TEST_F(AccessCoreTest, SharedSubscriptionsAreTheServicesOnly)
 {
     Connection alice = login(*core_, "c1", "alice");
-    EXPECT_TRUE(core_->check_subscribe(alice, "$share/g/chat/v1/users/alice/inbox/x"));
-    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/chat/v1/users/bob/inbox/x"));
-    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/chat/v1/rooms/0123456789ab/msg"));
-    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/$CONTROL/mqchat/v1"));
-    EXPECT_FALSE(core_->check_subscribe(alice, "$share//chat/v1/users/alice/inbox/x"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/mqchat-archive/chat/v1/rooms/+/msg"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/chat/v1/users/alice/inbox/x"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/chat/v1/rooms/0123456789ab/meta"));
+    EXPECT_FALSE(core_->check_subscribe(alice, "$share/g/#"));
     EXPECT_FALSE(core_->check_subscribe(alice, "$share/g"));
+    EXPECT_TRUE(core_->check_subscribe(alice, "chat/v1/users/alice/inbox/x"));
+}
+
+// Regression: after a broker restart (reservations are in memory) a user
+// could connect first as mqchat-archive-main, resume the archive's session
+// and keep the room manager out of it.
+TEST_F(AccessCoreTest, RoomManagerClientIdsAreReservedForTheService)
+{
+    AuthResult user = core_->authenticate("mqchat-archive-main", "alice",
+                                          token(TokenType::session, "alice"));
+    EXPECT_FALSE(user.allowed);
+    EXPECT_EQ(user.reason, "client id reserved for the room manager");
+    EXPECT_FALSE(core_->authenticate("mqchat-health-main", "", "").allowed);
+    EXPECT_TRUE(core_->authenticate("mqchat-archive-main", "mqchat-service", secret).allowed);
+    EXPECT_TRUE(core_->authenticate("mqchatter", "alice",
+                                    token(TokenType::session, "alice")).allowed);
+}
+
+// Regression: a retained control request was replayed to the room manager
+// on each of its reconnects (a retained `leave` removed its sender again).
+TEST_F(AccessCoreTest, RetainedControlRequestsAreRefused)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    AuthResult auth = core_->authenticate("g1", "", "");
+    ASSERT_TRUE(auth.allowed);
+    Connection guest = core_->connection_for("g1", "");
+    EXPECT_TRUE(core_->check_publish(alice, "chat/v1/ctl/leave", false));
+    EXPECT_FALSE(core_->check_publish(alice, "chat/v1/ctl/leave", true));
+    EXPECT_FALSE(core_->check_publish(guest, "chat/v1/ctl/register", true));
+    EXPECT_FALSE(core_->check_publish(alice, "$CONTROL/mqchat/v1", true));
 }
 
 TEST_F(AccessCoreTest, PresentingJoinTokenAdmitsClientId)

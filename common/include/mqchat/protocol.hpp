@@ -92,6 +92,12 @@ inline std::string room_typing(std::string_view room_id)
     return std::string(prefix) + "rooms/" + std::string(room_id) + "/typing";
 }
 
+// Client ids that start with this belong to the room manager's connections
+// (mqchat-room-manager-*, mqchat-archive-*, mqchat-health-*). The plugin
+// refuses them to everyone else, so nobody can take the archive's
+// persistent session, even right after a broker restart.
+inline constexpr std::string_view service_client_id_prefix = "mqchat-";
+
 // Online/offline events of users, published by the broker plugin and read
 // by the room manager only (see docs/protocol.md, Presence).
 inline constexpr std::string_view sys_presence = "chat/v1/sys/presence";

@@ -155,6 +155,13 @@ AuthResult AccessCore::authenticate(std::string_view client_id, std::string_view
         is_operator = token.claims.is_operator;
     }
 
+    // The room manager's client ids are its own: whoever else held one could
+    // resume the archive's persistent session and keep the archive out.
+    if (result.role != Role::service && client_id.starts_with(topic::service_client_id_prefix)) {
+        result.reason = "client id reserved for the room manager";
+        return result;
+    }
+
     // One user's client id (and with it its session and admissions) cannot
     // be taken over by another user or by a guest.
     if (client_id_taken(client_id, username)) {
@@ -287,6 +294,12 @@ bool AccessCore::check_subscribe(const Connection& conn, std::string_view filter
     if (plain.empty() || plain.starts_with("$CONTROL")) {
         return false;
     }
+    // Shared subscriptions are the room manager's (its archive group). A user
+    // in that group would take a share of the deliveries, and the read check
+    // would drop them: messages lost to the archive.
+    if (shared && conn.role != Role::service) {
+        return false;
+    }
     switch (conn.role) {
     case Role::service:
         return true;
@@ -320,9 +333,11 @@ bool AccessCore::check_publish(const Connection& conn, std::string_view name, bo
     topic::Parsed parsed = topic::parse(name);
     switch (parsed.kind) {
     case topic::Kind::control:
-        return conn.role == Role::user || op::allowed_for_guest(parsed.subject);
+        // Never retained: the broker would replay the request (and keep its
+        // password) to the room manager on every reconnect.
+        return !retain && (conn.role == Role::user || op::allowed_for_guest(parsed.subject));
     case topic::Kind::plugin_control:
-        return conn.role == Role::user;
+        return conn.role == Role::user && !retain;
     case topic::Kind::room_msg:
     case topic::Kind::room_typing:
         return conn.role == Role::user && !retain && is_room_id(parsed.subject) &&
