@@ -14,7 +14,8 @@
 #   MQCHAT_RUN_USER   started as root: fix the folders' owner, then run as this user
 #                     (the image sets "mqchat"; unset: run as who started it)
 # The room manager's own MQCHAT_* settings (MQCHAT_ARGON2_T/M/P, MQCHAT_LOG_LEVEL,
-# MQCHAT_HISTORY_KEEP, MQCHAT_HISTORY_MAX_DAYS, MQCHAT_INSTANCE) pass through.
+# MQCHAT_HISTORY_KEEP, MQCHAT_HISTORY_MAX_DAYS, MQCHAT_INSTANCE, MQCHAT_WORKERS,
+# MQCHAT_WORKER_NICE) pass through.
 # MQCHAT_READY_FILE, when set, is created once requests are answered.
 set -euo pipefail
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <thread>
 
 #include "mqchat/service/archiver.hpp"
 #include "mqchat/service/config_file.hpp"
@@ -29,12 +30,24 @@ namespace {
 
 using namespace mqchat::service;
 
+// Request workers by default: one CPU fewer than the machine has (at least
+// one), so that a burst of logins, each an Argon2id hash that keeps a CPU
+// busy for its whole duration, always leaves a CPU to the broker and the
+// rest of the process. On two CPUs that is one worker: every control
+// request then waits for a hash in progress (170 ms at the default cost).
+std::size_t default_workers()
+{
+    const unsigned cpus = std::thread::hardware_concurrency();
+    return cpus > 1 ? cpus - 1 : 1;
+}
+
 struct Options {
     std::string data_dir = "data";
     std::string broker = "tcp://127.0.0.1:1883";
     std::string service_user = "mqchat-service";
     Argon2Params argon2;
-    std::size_t workers = 4;
+    std::size_t workers = default_workers();
+    int worker_nice = 10;
     std::string log_level = "info";
     bool init_only = false;
     std::string ready_file;
@@ -158,6 +171,7 @@ int run(const Options& options)
     config.on_handled = [&metrics](std::string_view op, mqchat::ErrorCode code) {
         metrics.record(op, code);
     };
+    config.worker_nice = options.worker_nice;
     if (!options.ready_file.empty()) {
         // Scripts and tests wait for this file instead of guessing a delay.
         config.on_ready = [path = options.ready_file] {
@@ -321,8 +335,16 @@ int main(int argc, char** argv)
         ->envname("MQCHAT_ARGON2_P")
         ->check(CLI::Range(1, 16))
         ->capture_default_str();
-    app.add_option("--workers", options.workers, "request worker threads")
+    app.add_option("--workers", options.workers,
+                   "request worker threads (default: CPUs - 1, at least 1)")
+        ->envname("MQCHAT_WORKERS")
         ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--worker-nice", options.worker_nice,
+                   "added to the worker threads' nice value, so password hashing yields the "
+                   "CPU to message delivery (0: same priority)")
+        ->envname("MQCHAT_WORKER_NICE")
+        ->check(CLI::Range(0, 19))
         ->capture_default_str();
     app.add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
         ->envname("MQCHAT_LOG_LEVEL")

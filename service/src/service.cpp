@@ -122,7 +122,8 @@ Publisher& Service::publisher()
 void Service::start(RoomManager& manager)
 {
     manager_ = &manager;
-    pool_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity);
+    pool_ = std::make_unique<WorkerPool>(config_.workers, config_.queue_capacity,
+                                         config_.worker_nice);
 
     client_->set_connected_handler([this](const std::string&) { on_connected(); });
     client_->set_connection_lost_handler([](const std::string& cause) {

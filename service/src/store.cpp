@@ -72,7 +72,8 @@ constexpr const char* migrations[] = {
     )sql",
 };
 
-// A prepared statement that finalizes itself.
+// A prepared statement that finalizes itself, or one borrowed from
+// Store's cache, which it resets (and unbinds) for the next use instead.
 class Statement {
 public:
     Statement(sqlite3* db, const char* sql) : db_(db)
@@ -81,7 +82,16 @@ public:
             throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db));
         }
     }
-    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(sqlite3* db, sqlite3_stmt* cached) : db_(db), stmt_(cached), owned_(false) {}
+    ~Statement()
+    {
+        if (owned_) {
+            sqlite3_finalize(stmt_);
+        } else {
+            sqlite3_reset(stmt_);
+            sqlite3_clear_bindings(stmt_);
+        }
+    }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
@@ -158,6 +168,7 @@ private:
 
     sqlite3* db_;
     sqlite3_stmt* stmt_ = nullptr;
+    bool owned_ = true;
 };
 
 constexpr const char* room_columns =
@@ -216,7 +227,25 @@ Store::Store(const std::string& path)
 
 Store::~Store()
 {
+    for (auto& [sql, stmt] : statements_) {
+        sqlite3_finalize(stmt);
+    }
     sqlite3_close(db_);
+}
+
+sqlite3_stmt* Store::cached(const char* sql)
+{
+    auto it = statements_.find(sql);
+    if (it != statements_.end()) {
+        return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+        throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db_));
+    }
+    statements_.emplace(sql, stmt);
+    return stmt;
 }
 
 void Store::exec(const char* sql)
@@ -598,9 +627,10 @@ std::vector<Revocation> Store::revocations()
 bool Store::append_message(const ArchivedMessage& message)
 {
     std::lock_guard lock(mutex_);
-    Statement s(db_,
-                "INSERT INTO messages (room_id, seq, msg_id, sender, text, ts) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (room_id, seq) DO NOTHING");
+    // Once per archived message: prepared once (see cached()).
+    Statement s(db_, cached("INSERT INTO messages (room_id, seq, msg_id, sender, text, ts) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                            "ON CONFLICT (room_id, seq) DO NOTHING"));
     s.bind(1, message.room_id).bind(2, message.seq);
     s.bind_optional(3, message.id).bind(4, message.sender).bind_optional(5, message.text);
     s.bind(6, message.ts);
@@ -620,7 +650,7 @@ HistoryPage Store::history(std::string_view room_id, const HistoryQuery& query)
     sql += " LIMIT ?4";
 
     std::lock_guard lock(mutex_);
-    Statement s(db_, sql.c_str());
+    Statement s(db_, cached(sql.c_str()));
     s.bind(1, room_id);
     s.bind(2, query.after.value_or(0));
     s.bind(3, query.before.value_or(INT64_MAX));
@@ -645,7 +675,8 @@ HistoryPage Store::history(std::string_view room_id, const HistoryQuery& query)
         std::reverse(page.messages.begin(), page.messages.end());
     }
 
-    Statement last(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room_id = ?1");
+    Statement last(db_,
+                   cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room_id = ?1"));
     last.bind(1, room_id);
     last.step();
     page.last_seq = last.integer(0);

@@ -279,5 +279,40 @@ TEST(Store, OpenFailsOnAnUnwritablePath)
     EXPECT_THROW(Store("/nonexistent-dir/for/sure/mqchat.db"), StoreError);
 }
 
+// The archive insert and the history queries are prepared once and reused:
+// each use must see the rows and bounds of that call, not the last one's.
+TEST_F(StoreTest, ReusedArchiveStatementsSeeEachCallsArguments)
+{
+    Store store(path);
+    auto message = [](std::string room, std::int64_t seq, std::optional<std::string> text) {
+        return ArchivedMessage{std::move(room), seq, "m" + std::to_string(seq), "alice",
+                               std::move(text), 1764800000000 + seq};
+    };
+    EXPECT_TRUE(store.append_message(message("3f9a0c61d2b4", 1, "one")));
+    EXPECT_FALSE(store.append_message(message("3f9a0c61d2b4", 1, "again")));
+    EXPECT_TRUE(store.append_message(message("3f9a0c61d2b4", 2, std::nullopt)));
+    EXPECT_TRUE(store.append_message(message("0123456789ab", 1, "other room")));
+
+    HistoryPage first = store.history("3f9a0c61d2b4", {});
+    ASSERT_EQ(first.messages.size(), 2u);
+    EXPECT_EQ(first.messages[0].text, "one");         // the duplicate did not replace it
+    EXPECT_EQ(first.messages[1].text, std::nullopt);  // no text left from a binding
+    EXPECT_EQ(first.last_seq, 2);
+
+    EXPECT_TRUE(store.append_message(message("3f9a0c61d2b4", 3, "three")));
+    HistoryPage second =
+        store.history("3f9a0c61d2b4", {.after = std::nullopt, .before = 3, .limit = 1});
+    ASSERT_EQ(second.messages.size(), 1u);
+    EXPECT_EQ(second.messages[0].seq, 2);
+    EXPECT_TRUE(second.more);
+    EXPECT_EQ(second.last_seq, 3);
+
+    HistoryPage other =
+        store.history("0123456789ab", {.after = 0, .before = std::nullopt, .limit = 50});
+    ASSERT_EQ(other.messages.size(), 1u);
+    EXPECT_EQ(other.messages[0].text, "other room");
+    EXPECT_EQ(other.last_seq, 1);
+}
+
 }  // namespace
 }  // namespace mqchat::service

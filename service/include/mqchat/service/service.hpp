@@ -35,6 +35,9 @@ struct ServiceConfig {
     std::string client_id;  // empty: "mqchat-room-manager-<random hex>"
     std::size_t workers = 4;
     std::size_t queue_capacity = 256;
+    // Added to the workers' nice value (0-19): hashing must not take the
+    // CPU from message delivery (WorkerPool).
+    int worker_nice = 10;
     // Called once, on a worker thread, when the first subscription to the
     // control topics is acknowledged: from then on requests are answered.
     std::function<void()> on_ready;

@@ -7,9 +7,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace mqchat::service {
 
@@ -194,9 +196,16 @@ private:
     void migrate();
     int current_version();
     void exec(const char* sql);
+    // The statement for `sql`, prepared on first use and kept until the
+    // Store closes, for the per-message paths (archive insert, history):
+    // preparing took 15 % of the room manager's CPU per archived message
+    // (docs/benchmarks.md, finding 4). Call with mutex_ held; the caller
+    // wraps it in a Statement, which resets it afterwards.
+    sqlite3_stmt* cached(const char* sql);
 
     std::mutex mutex_;
     sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
 }  // namespace mqchat::service
