@@ -28,8 +28,9 @@ port=${hostport##*:}
 [ "$host" = "$hostport" ] && port=1883
 timeout_s=${MQCHAT_HEALTH_TIMEOUT:-5}
 
-# A guest's client id is free; its reply topic needs a nonce of 16+ characters.
-client_id="mqchat-health-$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')"
+# A guest's client id is free (but not mqchat-*: those are the room
+# manager's); its reply topic needs a nonce of 16+ characters.
+client_id="healthcheck-$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')"
 nonce=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 reply_topic="chat/v1/guest/$client_id/$nonce"
 
