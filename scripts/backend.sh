@@ -170,7 +170,8 @@ if [ -n "$broker_pid" ]; then
     if [ -n "$tls_urls" ]; then
         echo "mqchat: TLS on $tls_urls"
         if [ -n "$web_dir" ] && [ "$wss_port" != 0 ]; then
-            echo "mqchat: web chat page over TLS on https://$tls_bind:$wss_port/"
+            echo "mqchat: the web page chats over TLS when opened as" \
+                "http://localhost:$ws_port/?broker=wss://localhost:$wss_port"
         fi
         if [ -n "$tls_ca" ]; then
             echo "mqchat: clients trust it with the local CA $tls_ca" \

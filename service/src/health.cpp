@@ -6,6 +6,8 @@
 #include "detail/connect_retry.hpp"
 #include "mqchat/token.hpp"
 
+#include <chrono>
+
 namespace mqchat::service {
 namespace {
 
@@ -208,11 +210,33 @@ void HealthReporter::run()
         detail::service_connect_options(config_.service_user, config_.secret);
     detail::connect_until_stopped(*client_, options, *stop_, "health");
 
+    bool archive_was_down = false;
+    std::chrono::steady_clock::time_point archive_down_since{};
+
     while (!stop_->stopping) {
         if (config_.on_tick) {
             config_.on_tick();
         }
-        publish(report("ok"));
+        // "degraded" when a part the report checks is down: the store does
+        // not answer, or the archive is not connected (messages then wait
+        // in the broker's queue for it). Operators and the Docker health
+        // check see anything but "ok" as a failure.
+        // The archive may take a moment to connect at start or after a
+        // broker restart, so it counts only once down for a whole interval.
+        json doc = report("ok");
+        const auto now = std::chrono::steady_clock::now();
+        if (doc["archive"].value("connected", false)) {
+            archive_was_down = false;
+        } else if (!archive_was_down) {
+            archive_was_down = true;
+            archive_down_since = now;
+        }
+        const bool archive_down =
+            archive_was_down && now - archive_down_since >= config_.interval;
+        if (!doc["store"].value("ok", false) || archive_down) {
+            doc["status"] = "degraded";
+        }
+        publish(doc);
         std::unique_lock lock(stop_->mutex);
         stop_->wake.wait_for(lock, config_.interval, [&] { return stop_->stopping.load(); });
     }
