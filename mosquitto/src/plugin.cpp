@@ -60,6 +60,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "mqchat/access/access_core.hpp"
@@ -81,10 +82,18 @@ using mqchat::access::Connection;
 // Wills (MQTT v5 Will Delay) of the cleared connections unguarded.
 constexpr std::size_t max_departed = 65'536;
 
+// Session takeover sends the old connection's Will BEFORE its DISCONNECT
+// event (found by a fresh-user attack: a Will with forged sender and
+// client-id stamps then reached the room manager as another user's request).
+// So a connection is also marked departed the moment another one with its
+// client id is authenticated: from then on the old one only goes away.
 struct PluginState {
     mosquitto_plugin_id_t* id = nullptr;
     std::unique_ptr<AccessCore> core;
     std::unordered_set<const mosquitto*> departed;
+    // Authenticated connections per client id, to find the one a takeover
+    // replaces (the broker API cannot look a client up by id).
+    std::unordered_map<std::string, std::unordered_set<const mosquitto*>> by_client_id;
     // The key files (plugin_opt_public_key, plugin_opt_public_keys_dir),
     // re-read on reload_keys and when a token names an unknown key.
     std::string public_key;
@@ -201,6 +210,16 @@ int on_basic_auth(int, void* event_data, void* userdata)
                                                or_empty(ed->password));
         }
         if (result.allowed) {
+            // Any other connection with this client id is being taken over:
+            // whatever it writes from now on is its Will.
+            auto& same_id = state->by_client_id[std::string(or_empty(client_id))];
+            for (const mosquitto* old : same_id) {
+                if (old != ed->client) {
+                    state->departed.insert(old);
+                }
+            }
+            same_id.clear();
+            same_id.insert(ed->client);
             audit(MOSQ_LOG_INFO, client_id, ed->username, "connect", "result=ok");
             if (result.presence) {
                 publish_change(*result.presence);
@@ -241,7 +260,7 @@ int on_acl_check(int, void* event_data, void* userdata)
                 what = "will";
                 break;
             }
-            allowed = state->core->check_publish(conn, topic, ed->retain);
+            allowed = state->core->check_publish(conn, topic, ed->retain, ed->qos);
             break;
         case MOSQ_ACL_READ: {
             std::string_view payload;
@@ -442,6 +461,13 @@ int on_disconnect(int, void* event_data, void* userdata)
         // A refused CONNECT has no client id any more; it was never counted.
         const char* client_id = mosquitto_client_id(ed->client);
         if (client_id != nullptr) {
+            auto same_id = state->by_client_id.find(client_id);
+            if (same_id != state->by_client_id.end()) {
+                same_id->second.erase(ed->client);
+                if (same_id->second.empty()) {
+                    state->by_client_id.erase(same_id);
+                }
+            }
             auto change = state->core->disconnected(
                 client_id, or_empty(mosquitto_client_username(ed->client)));
             if (change) {

@@ -472,9 +472,27 @@ for v in 5 311; do
     kill -KILL "$will_pid"
     wait "$will_pid" 2>/dev/null || true
 done
+# The Will of a connection replaced by a takeover (a second CONNECT with its
+# client id): Mosquitto sends that one BEFORE the old connection's
+# DISCONNECT event, so the plugin must already know the old one is going.
+: >"$TEST_DIR/will-takeover.out"
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -V 5 -i mal-will-5 -u mallory -P "$mal_s" \
+    -t chat/v1/users/mallory/inbox/will-tk -W 20 --will-topic "$room_topic" --will-qos 1 \
+    --will-payload '{"id":"will-tk-00000000000000000","text":"will takeover"}' \
+    -D will user-property sender alice -D will user-property seq 1 \
+    >"$TEST_DIR/will-takeover.out" 2>&1 &
+will_pid=$!
+expect_reply mallory "$mal_s" chat/v1/users/mallory/inbox/will-tk "$TEST_DIR/will-takeover.out" 0
+sub -V 5 -i mal-will-5 -u mallory -P "$mal_s" -t chat/v1/users/mallory/inbox/will-tk2 -W 1 \
+    >/dev/null 2>&1 || true
+wait "$will_pid" 2>/dev/null || true
 sync_watch mark-will
 grep -q '^[0-9]*|sender:mallory seq:[0-9]* ts:[0-9]*|.*"forged pub"' "$TEST_DIR/watch.out" ||
     fail "the forged-sender control publish was not restamped: $(cat "$TEST_DIR/watch.out")"
+if grep -q '"text":"will takeover"' "$TEST_DIR/watch.out"; then
+    hole "takeover Will" "a Will sent on session takeover reached the room:" \
+        "$(grep '"text":"will takeover"' "$TEST_DIR/watch.out")"
+fi
 while IFS='|' read -r _ props body; do
     [[ "$body" == *'"text":"will v'* ]] || continue
     [[ "$props" =~ ^sender:mallory\ seq:[0-9]+\ ts:[0-9]+$ ]] ||

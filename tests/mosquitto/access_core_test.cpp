@@ -218,6 +218,20 @@ TEST_F(AccessCoreTest, RoomManagerClientIdsAreReservedForTheService)
                                     token(TokenType::session, "alice")).allowed);
 }
 
+// Regression: QoS 2 room messages used up a seq for every re-sent copy (the
+// MESSAGE event runs again) and for one never released: holes in the seqs.
+TEST_F(AccessCoreTest, RoomMessagesAtQos2AreRefused)
+{
+    Connection alice = login(*core_, "c1", "alice");
+    ASSERT_TRUE(
+        core_->handle_control(alice, present_payload(token(TokenType::join, "alice", room_a)))
+            .ok);
+    const std::string msg = "chat/v1/rooms/0123456789ab/msg";
+    EXPECT_TRUE(core_->check_publish(alice, msg, false, 0));
+    EXPECT_TRUE(core_->check_publish(alice, msg, false, 1));
+    EXPECT_FALSE(core_->check_publish(alice, msg, false, 2));
+}
+
 // Regression: a retained control request was replayed to the room manager
 // on each of its reconnects (a retained `leave` removed its sender again).
 TEST_F(AccessCoreTest, RetainedControlRequestsAreRefused)

@@ -317,7 +317,8 @@ bool AccessCore::check_subscribe(const Connection& conn, std::string_view filter
     return false;
 }
 
-bool AccessCore::check_publish(const Connection& conn, std::string_view name, bool retain) const
+bool AccessCore::check_publish(const Connection& conn, std::string_view name, bool retain,
+                               int qos) const
 {
     if (name.starts_with("$") && name != topic::plugin_control) {
         return false;
@@ -340,6 +341,10 @@ bool AccessCore::check_publish(const Connection& conn, std::string_view name, bo
         return conn.role == Role::user && !retain;
     case topic::Kind::room_msg:
     case topic::Kind::room_typing:
+        // No QoS 2 room messages (see the header); typing uses no seq.
+        if (parsed.kind == topic::Kind::room_msg && qos >= 2) {
+            return false;
+        }
         return conn.role == Role::user && !retain && is_room_id(parsed.subject) &&
                room_admitted(conn, parsed.subject);
     default:

@@ -141,9 +141,12 @@ public:
     // PUBLISH to a concrete topic. A retained room message or typing
     // indicator from anyone but the service is refused (it would outlive
     // the sender's admission). Nobody may write topic::sys_presence: only
-    // the adapter publishes there, from inside the broker.
+    // the adapter publishes there, from inside the broker. A QoS 2 room
+    // message is refused too: the broker runs its MESSAGE event (stamping,
+    // which uses up a seq) again for every re-sent copy and even for one
+    // never released, which would leave holes in the room's seqs.
     [[nodiscard]] bool check_publish(const Connection& conn, std::string_view topic,
-                                     bool retain = false) const;
+                                     bool retain = false, int qos = 1) const;
 
     // Every delivery of a message on `topic` with `payload` to `conn`,
     // retained ones too. The payload matters for room metadata only: a
