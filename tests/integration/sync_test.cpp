@@ -377,8 +377,9 @@ TEST(Sync, QueuedSendsThatCannotGoOutAreReportedAsFailed)
 
 // Bob's network goes quiet without closing his socket (no FIN, no RST): only
 // the broker's keep-alive check can notice. The library's keep-alive is
-// 30 s, so the broker drops him after 45 s at most, and the room manager
-// shows him offline after its grace period (2 s) on top.
+// 30 s, so the broker drops him once 45 s pass without a packet from him,
+// noticed on its next round of keep-alive checks (seen: up to 50 s), and
+// the room manager shows him offline after its grace period (2 s) on top.
 TEST(Sync, DroppedNetworkShowsOfflineWithinTheKeepAliveWindow)
 {
     TestBackend backend;
@@ -406,12 +407,12 @@ TEST(Sync, DroppedNetworkShowsOfflineWithinTheKeepAliveWindow)
 
     auto dropped = std::chrono::steady_clock::now();
     proxy.stall();
-    ASSERT_TRUE(eventually([&] { return seen(false); }, 55s))
-        << "bob still online 55 s after his network went quiet";
+    ASSERT_TRUE(eventually([&] { return seen(false); }, 75s))
+        << "bob still online 75 s after his network went quiet";
     auto after = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::steady_clock::now() - dropped);
     std::cout << "offline seen " << after.count() << " s after the network went quiet\n";
-    EXPECT_LE(after, 48s);
+    EXPECT_LE(after, 60s);
     // Not at once: a quiet network is not a closed socket (the broker last
     // heard from bob at most one keep-alive interval before the stall).
     EXPECT_GE(after, 5s);
