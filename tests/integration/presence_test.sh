@@ -30,21 +30,26 @@ for _ in $(seq 1 100); do
 done
 grep -q listening "$TEST_DIR/alice.err" || fail "alice never listened: $(cat "$TEST_DIR/alice.err")"
 
-# The last presence state alice saw for USER: "online", "offline" or "none".
-last_seen() {
-    python3 - "$events" "$1" <<'EOF'
+# The last event of TYPE ("presence"/"typing") alice saw from USER, named
+# by its boolean FIELD: prints YES when it was true, NO when false, "none".
+last_event() {
+    python3 - "$events" "$@" <<'EOF'
 import json, sys
+path, kind, user, field, yes, no = sys.argv[1:]
 state = "none"
-for line in open(sys.argv[1]):
+for line in open(path):
     try:
         e = json.loads(line)
     except ValueError:
         continue
-    if e.get("type") == "presence" and e.get("user") == sys.argv[2]:
-        state = "online" if e.get("online") else "offline"
+    if e.get("type") == kind and e.get("user") == user:
+        state = yes if e.get(field) else no
 print(state)
 EOF
 }
+
+# The last presence state alice saw for USER: "online", "offline" or "none".
+last_seen() { last_event presence "$1" online online offline; }
 
 # Waits up to $2 seconds for alice to see USER $1 in state $3.
 wait_seen() {
@@ -109,20 +114,7 @@ wait_seen bob 45 offline
 
 # 4. Typing: bob types, alice sees it; bob's typist is killed and the
 #    indicator ends by itself within its 6 s lifetime (plus delivery slack).
-typing_state() {
-    python3 - "$events" <<'EOF'
-import json, sys
-state = "none"
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("type") == "typing" and e.get("user") == "bob":
-        state = "typing" if e.get("typing") else "stopped"
-print(state)
-EOF
-}
+typing_state() { last_event typing bob typing typing stopped; }
 "$cli" --user bob typing Club --for 50 >/dev/null 2>"$TEST_DIR/typist.err" &
 typist=$!
 for _ in $(seq 1 100); do
